@@ -32,7 +32,12 @@ def to_async_url(url: str) -> URL:
         raise ValueError(
             f"unsupported database URL scheme {parsed.drivername!r}: use postgresql:// or sqlite://"
         )
-    return parsed.set(drivername=driver)
+    parsed = parsed.set(drivername=driver)
+    if driver == "postgresql+asyncpg" and "sslmode" in parsed.query:
+        # libpq spells it sslmode; asyncpg takes the same values as ssl.
+        sslmode = parsed.query["sslmode"]
+        parsed = parsed.difference_update_query(["sslmode"]).update_query_dict({"ssl": sslmode})
+    return parsed
 
 
 def is_sqlite(url: str) -> bool:

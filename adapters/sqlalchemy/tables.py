@@ -31,6 +31,8 @@ metadata = MetaData(
 )
 
 # BIGINT on PostgreSQL; SQLite only auto-assigns ids to a column declared exactly INTEGER.
+# Ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL): a deleted item's URL
+# never comes to mean another item, and a keyset cursor never has new rows appear behind it.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 users = Table(
@@ -42,6 +44,7 @@ users = Table(
     Column("hashed_password", String(255), nullable=False),
     Column("is_active", Boolean(), nullable=False, server_default=true()),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
 )
 # Case-insensitive uniqueness: the database, not a prior SELECT, decides a race.
 Index("uq_users_email_lower", func.lower(users.c.email), unique=True)
@@ -60,6 +63,7 @@ items = Table(
         nullable=False,
     ),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
 )
 # A user's keyset page (WHERE owner_id = ? AND id > ? ORDER BY id) is one index range scan.
 Index("ix_items_owner_id_id", items.c.owner_id, items.c.id)

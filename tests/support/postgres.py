@@ -33,6 +33,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
+from adapters.sqlalchemy.engine import to_async_url
+
 __all__ = ["PostgresUnavailable", "provide_postgres", "to_asyncpg_url"]
 
 _PG_LIB = Path("/usr/lib/postgresql")
@@ -49,11 +51,9 @@ class PostgresUnavailable(Exception):
 
 def to_asyncpg_url(url: str) -> str:
     """Return ``url`` (postgres://, postgresql://, postgresql+<driver>://) as postgresql+asyncpg."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() not in {"postgres", "postgresql"}:
-        raise ValueError(f"not a PostgreSQL URL: {parsed!r}")
-    parsed = _rename_query(parsed, "sslmode", "ssl")  # libpq spelling -> asyncpg spelling
-    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    if make_url(url).get_backend_name() not in {"postgres", "postgresql"}:
+        raise ValueError(f"not a PostgreSQL URL: {make_url(url)!r}")
+    return to_async_url(url).render_as_string(hide_password=False)
 
 
 @contextmanager

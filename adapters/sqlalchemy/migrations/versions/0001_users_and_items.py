@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
+        sqlite_autoincrement=True,
     )
     op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
     op.create_index("uq_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["owner_id"], ["users.id"], name="fk_items_owner_id_users", ondelete="CASCADE"
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_items_owner_id_id", "items", ["owner_id", "id"])
 

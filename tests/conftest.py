@@ -1,0 +1,151 @@
+"""Shared fixtures: databases (SQLite file, PostgreSQL), unit-of-work factories, the real app.
+
+PostgreSQL comes from ``tests/support/postgres.py`` (TEST_DATABASE_URL, else testcontainers,
+else local binaries). When none is available its tests skip naming the reason, unless
+``REQUIRE_POSTGRES=1``, which turns that skip into a failure (CI sets it).
+
+Every fixture and test shares one event loop (see pyproject's asyncio settings), so the
+session-wide engines are safe to reuse; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from dependency_injector import providers
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.argon2_hasher import Argon2PasswordHasher
+from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.migrate import upgrade_to_head
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports import UnitOfWork
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests.support.postgres import PostgresUnavailable, provide_postgres
+
+TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def cheap_hasher() -> Argon2PasswordHasher:
+    """Real argon2id with tiny parameters: the tests check behaviour, not hashing cost."""
+    return Argon2PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+
+
+# --- databases -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database for the whole session, or a skip that names the reason."""
+    try:
+        with provide_postgres() as url:
+            upgrade_to_head(url)
+            yield url
+    except PostgresUnavailable as error:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but no PostgreSQL: {error.reason}")
+        pytest.skip(f"no PostgreSQL: {error.reason}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "users-items-test.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param("sqlite"), pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test that uses this runs once on SQLite and once on PostgreSQL."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text("TRUNCATE items, users RESTART IDENTITY CASCADE"))
+        else:
+            await connection.execute(text("DELETE FROM items"))
+            await connection.execute(text("DELETE FROM users"))
+
+
+@pytest.fixture
+async def clean_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The session engine over empty tables."""
+    await empty_tables(engine)
+    return engine
+
+
+# --- units of work ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[UowFactory]:
+    """Builds fresh units of work over one empty store: in memory, SQLite or PostgreSQL."""
+    if request.param == "memory":
+        database = InMemoryDatabase()
+        yield lambda: InMemoryUnitOfWork(database)
+        return
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    engine = create_engine(url)
+    await empty_tables(engine)
+    yield lambda: SqlAlchemyUnitOfWork(engine)
+    await engine.dispose()
+
+
+# --- the real app over HTTP ------------------------------------------------------------------
+
+
+def build_container(database_url: str, **settings: object) -> Container:
+    container = Container()
+    container.settings.override(
+        providers.Object(
+            Settings(
+                database_url=database_url,
+                environment="test",
+                jwt_secret=TEST_JWT_SECRET,
+                **settings,  # type: ignore[arg-type]
+            )
+        )
+    )
+    container.password_hasher.override(providers.Singleton(cheap_hasher))
+    return container
+
+
+@pytest.fixture
+async def container(database_url: str, clean_engine: AsyncEngine) -> AsyncIterator[Container]:
+    container = build_container(database_url)
+    container.engine.override(providers.Object(clean_engine))  # share the session engine
+    yield container
+    container.password_hasher().close()
+
+
+@pytest.fixture
+async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over HTTP (httpx's ASGI transport), on SQLite and on PostgreSQL."""
+    app = create_app(container)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client

@@ -1,0 +1,106 @@
+"""The real command in a real process: ``users-items migrate && users-items serve``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.postgres import PostgresUnavailable, provide_postgres
+
+# The console script installed beside the interpreter running the tests (.venv/bin).
+COMMAND = str(Path(sys.executable).with_name("users-items"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("serve did not become ready in time")
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[str | None], str]]:
+    """Start ``users-items serve`` in ``tmp_path``; returns its base URL once ready."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(database_url: str | None) -> str:
+        env = {**os.environ, "ENVIRONMENT": "development"}
+        env.pop("DATABASE_URL", None)
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        port = _free_port()
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            [COMMAND, "serve", "--port", str(port)], cwd=tmp_path, env=env
+        )
+        processes.append(process)
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_ready(base_url, process)
+        return base_url
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: -SIGTERM.
+        assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+
+
+def _exercise(base_url: str) -> None:
+    signup = httpx.post(
+        f"{base_url}/users",
+        json={"email": "ada@example.com", "username": "ada", "password": "correct horse"},
+    )
+    assert signup.status_code == 201, signup.text
+    token = httpx.post(
+        f"{base_url}/auth/token", data={"username": "ada", "password": "correct horse"}
+    ).json()["access_token"]
+    me = httpx.get(f"{base_url}/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["email"] == "ada@example.com"
+
+
+def test_serve_on_the_default_sqlite_database_migrates_it_first(
+    serve: Callable[[str | None], str], tmp_path: Path
+) -> None:
+    base_url = serve(None)
+
+    _exercise(base_url)
+    assert (tmp_path / "users-items.db").exists()  # the default: a file in the working directory
+
+
+@pytest.mark.postgres
+def test_migrate_then_serve_on_postgresql(
+    serve: Callable[[str | None], str], postgres_url: str
+) -> None:
+    try:
+        with provide_postgres() as url:
+            plain_url = url.replace("postgresql+asyncpg://", "postgresql://")  # as users write it
+            env = {**os.environ, "DATABASE_URL": plain_url}
+            migrated = subprocess.run(  # noqa: S603 - our own command
+                [COMMAND, "migrate"], env=env, capture_output=True, text=True, check=False
+            )
+            assert migrated.returncode == 0, migrated.stderr
+            _exercise(serve(plain_url))
+    except PostgresUnavailable as error:  # pragma: no cover - postgres_url decided already
+        pytest.fail(error.reason)
