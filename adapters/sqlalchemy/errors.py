@@ -8,7 +8,7 @@ from application.errors import UserAlreadyExists
 
 # Unique index name -> the request field it protects. The index names are those in tables.py.
 _UNIQUE_FIELDS = {
-    "uq_users_email_lower": "email",
+    "uq_users_email_key": "email",
     "uq_users_username_lower": "username",
 }
 

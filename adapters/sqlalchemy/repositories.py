@@ -74,6 +74,7 @@ class SqlAlchemyUserRepository:
             insert(users)
             .values(
                 email=user.email,
+                email_key=user.email.lower(),
                 username=user.username,
                 hashed_password=user.hashed_password,
                 is_active=user.is_active,
@@ -99,7 +100,7 @@ class SqlAlchemyUserRepository:
 
     async def get_by_email(self, email: str) -> User | None:
         return await self._one(
-            select(*_USER_COLUMNS).where(func.lower(users.c.email) == func.lower(email))
+            select(*_USER_COLUMNS).where(users.c.email_key == email.lower())
         )
 
     async def get_by_username(self, username: str) -> User | None:

@@ -40,14 +40,18 @@ users = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("email", String(EMAIL_MAX_LENGTH), nullable=False),
+    # email.lower() computed in Python: SQLite's lower() folds ASCII only, PostgreSQL's depends on
+    # the collation, and the in-memory twin must agree with both.
+    Column("email_key", String(EMAIL_MAX_LENGTH), nullable=False),
     Column("username", String(USERNAME_MAX_LENGTH), nullable=False),
     Column("hashed_password", String(255), nullable=False),
     Column("is_active", Boolean(), nullable=False, server_default=true()),
     Column("created_at", DateTime(timezone=True), nullable=False),
     sqlite_autoincrement=True,
 )
-# Case-insensitive uniqueness: the database, not a prior SELECT, decides a race.
-Index("uq_users_email_lower", func.lower(users.c.email), unique=True)
+# Case-insensitive uniqueness: the database, not a prior SELECT, decides a race. Usernames are
+# ASCII by their pattern, so lower() means the same everywhere.
+Index("uq_users_email_key", users.c.email_key, unique=True)
 Index("uq_users_username_lower", func.lower(users.c.username), unique=True)
 
 items = Table(

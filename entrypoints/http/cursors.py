@@ -30,7 +30,9 @@ class CursorCodec:
 
     def decode(self, cursor: str, scope: str) -> int:
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            # validate=True: a character outside the alphabet is an error, not silently skipped.
+            padded = cursor + "=" * (-len(cursor) % 4)
+            raw = base64.b64decode(padded, altchars=b"-_", validate=True)
         except (binascii.Error, ValueError) as error:
             raise InvalidCursor("cursor is not one this service issued") from error
         packed, mac = raw[: _ID.size], raw[_ID.size :]

@@ -23,6 +23,7 @@ def upgrade() -> None:
         "users",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
         sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("email_key", sa.String(254), nullable=False),
         sa.Column("username", sa.String(32), nullable=False),
         sa.Column("hashed_password", sa.String(255), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False, server_default=sa.true()),
@@ -30,7 +31,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_users"),
         sqlite_autoincrement=True,
     )
-    op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
+    op.create_index("uq_users_email_key", "users", ["email_key"], unique=True)
     op.create_index("uq_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
     op.create_table(
         "items",
@@ -52,5 +53,5 @@ def downgrade() -> None:
     op.drop_index("ix_items_owner_id_id", table_name="items")
     op.drop_table("items")
     op.drop_index("uq_users_username_lower", table_name="users")
-    op.drop_index("uq_users_email_lower", table_name="users")
+    op.drop_index("uq_users_email_key", table_name="users")
     op.drop_table("users")
