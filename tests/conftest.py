@@ -31,7 +31,7 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.support.postgres import PostgresUnavailable, provide_postgres
 
-TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105
+TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -102,14 +102,26 @@ async def clean_engine(engine: AsyncEngine) -> AsyncEngine:
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[UowFactory]:
-    """Builds fresh units of work over one empty store: in memory, SQLite or PostgreSQL."""
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """The database URL a contract test runs on; None for the in-memory adapters.
+
+    A sync fixture, so the URL fixtures (which run Alembic, with its own event loop) are never
+    first requested from inside the running loop.
+    """
     if request.param == "memory":
+        return None
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def uow_factory(backend_url: str | None) -> AsyncIterator[UowFactory]:
+    """Builds fresh units of work over one empty store: in memory, SQLite or PostgreSQL."""
+    if backend_url is None:
         database = InMemoryDatabase()
         yield lambda: InMemoryUnitOfWork(database)
         return
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    engine = create_engine(url)
+    engine = create_engine(backend_url)
     await empty_tables(engine)
     yield lambda: SqlAlchemyUnitOfWork(engine)
     await engine.dispose()

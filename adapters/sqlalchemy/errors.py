@@ -6,18 +6,19 @@ from sqlalchemy.exc import IntegrityError
 
 from application.errors import UserAlreadyExists
 
-# Unique index name -> the request field it protects. The index names are those in tables.py.
+# What the driver's message names -> the request field it protects (see tables.py).
 _UNIQUE_FIELDS = {
-    "uq_users_email_key": "email",
-    "uq_users_username_lower": "username",
+    "email_key": "email",  # "uq_users_email_key" (asyncpg), "users.email_key" (SQLite)
+    "uq_users_username_lower": "username",  # an expression index: both name the index
 }
 
 
 def translate_integrity_error(error: IntegrityError) -> Exception:
     """The application error a unique-index violation means, or the error itself if unknown.
 
-    Both drivers name the violated index in the message (asyncpg: 'violates unique constraint
-    "uq_..."'; SQLite: 'UNIQUE constraint failed: index 'uq_...''), which is all we need.
+    asyncpg names the violated index ('violates unique constraint "uq_..."'); SQLite names the
+    column of a plain unique index ('UNIQUE constraint failed: users.email_key') and the index of
+    an expression index ('... failed: index 'uq_users_username_lower''). Either is all we need.
     """
     message = str(error.orig)
     fields = tuple(field for index, field in _UNIQUE_FIELDS.items() if index in message)

@@ -1,0 +1,246 @@
+"""The repository contract, run over memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from application.errors import UserAlreadyExists
+from application.pagination import PageRequest
+from domain.item import NewItem
+from domain.user import NewUser
+from tests.conftest import UowFactory
+from tests.contract.support import (
+    PLACEHOLDER_HASH,
+    add_item,
+    add_user,
+    all_items,
+    new_item,
+    new_user,
+)
+
+# --- users -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "username", "field"),
+    [
+        pytest.param("ada@example.com", "grace", "email", id="same-email"),
+        pytest.param("ADA@Example.COM", "grace", "email", id="email-other-case"),
+        pytest.param("grace@example.com", "ada", "username", id="same-username"),
+        pytest.param("grace@example.com", "aDA", "username", id="username-other-case"),
+    ],
+)
+async def test_a_taken_email_or_username_is_refused_naming_the_field(
+    uow_factory: UowFactory, email: str, username: str, field: str
+) -> None:
+    await add_user(uow_factory, "ada")
+
+    async with uow_factory() as uow:
+        with pytest.raises(UserAlreadyExists) as raised:
+            await uow.users.add(new_user(username, email))
+
+    assert raised.value.fields == (field,)
+
+
+async def test_a_duplicate_within_one_transaction_is_refused(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.users.add(new_user("ada"))
+        with pytest.raises(UserAlreadyExists) as raised:
+            await uow.users.add(new_user("ADA", "other@example.com"))
+
+    assert raised.value.fields == ("username",)
+
+
+async def test_users_are_found_by_id_email_and_username_ignoring_case(
+    uow_factory: UowFactory,
+) -> None:
+    await add_user(uow_factory, "grace")
+    async with uow_factory() as uow:
+        ada = await uow.users.add(new_user("Ada", "Ada@Example.com"))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(ada.id) == ada
+        assert await uow.users.get_by_email("ada@EXAMPLE.COM") == ada
+        assert await uow.users.get_by_username("aDA") == ada
+        assert await uow.users.get(ada.id + 100) is None
+        assert await uow.users.get_by_email("nobody@example.com") is None
+        assert await uow.users.get_by_username("nobody") is None
+
+
+async def test_email_case_is_ignored_beyond_ascii(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        emile = await uow.users.add(new_user("emile", "\u00c9mile@Example.com"))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        found = await uow.users.get_by_email("\u00e9mile@example.com")
+        with pytest.raises(UserAlreadyExists) as raised:
+            await uow.users.add(new_user("other", "\u00e9MILE@example.com"))
+
+    assert found == emile
+    assert raised.value.fields == ("email",)
+
+
+async def test_a_user_round_trips_every_field(uow_factory: UowFactory) -> None:
+    moment = datetime.now(UTC).replace(microsecond=123456)
+    async with uow_factory() as uow:
+        user = await uow.users.add(
+            NewUser(
+                email="ada@example.com",
+                username="ada",
+                hashed_password=PLACEHOLDER_HASH,
+                created_at=moment,
+                is_active=False,
+            )
+        )
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.users.get(user.id)
+
+    assert stored == user
+    assert stored is not None
+    assert stored.is_active is False
+    assert stored.created_at == moment
+    assert stored.created_at.utcoffset() == timedelta(0)
+
+
+async def test_users_list_pages_ascending_by_id_reading_one_extra_row(
+    uow_factory: UowFactory,
+) -> None:
+    users = [await add_user(uow_factory, name) for name in ("ada", "bob", "cy", "dee", "eve")]
+
+    async with uow_factory() as uow:
+        first = await uow.users.list(PageRequest(limit=2))
+        middle = await uow.users.list(PageRequest(limit=2, after_id=users[1].id))
+        last = await uow.users.list(PageRequest(limit=2, after_id=users[3].id))
+        beyond = await uow.users.list(PageRequest(limit=2, after_id=users[4].id))
+
+    assert list(first) == users[:3]
+    assert list(middle) == users[2:5]
+    assert list(last) == users[4:]
+    assert list(beyond) == []
+
+
+# --- items -----------------------------------------------------------------------------------
+
+
+async def test_an_item_round_trips_with_a_utc_created_at_to_the_microsecond(
+    uow_factory: UowFactory,
+) -> None:
+    ada = await add_user(uow_factory, "ada")
+    moment = datetime.now(UTC).replace(microsecond=654321)
+    async with uow_factory() as uow:
+        item = await uow.items.add(
+            NewItem(title="Bike", description="red", owner_id=ada.id, created_at=moment)
+        )
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.items.get(item.id)
+
+    assert stored == item
+    assert stored is not None
+    assert stored.created_at == moment
+    assert stored.created_at.utcoffset() == timedelta(0)
+
+
+async def test_a_description_of_none_round_trips_as_none(uow_factory: UowFactory) -> None:
+    ada = await add_user(uow_factory, "ada")
+    async with uow_factory() as uow:
+        item = await uow.items.add(new_item(ada.id, description=None))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.items.get(item.id)
+
+    assert stored is not None
+    assert stored.description is None
+
+
+async def test_an_unknown_item_is_none(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.items.get(1) is None
+
+
+async def test_update_stores_title_and_description_of_that_item_only(
+    uow_factory: UowFactory,
+) -> None:
+    ada = await add_user(uow_factory, "ada")
+    bike = await add_item(uow_factory, ada.id, "Bike")
+    lamp = await add_item(uow_factory, ada.id, "Lamp")
+    changed = bike.with_changes(title="Trike", description=None)
+
+    async with uow_factory() as uow:
+        await uow.items.update(changed)
+        await uow.commit()
+
+    assert await all_items(uow_factory) == [changed, lamp]
+
+
+async def test_delete_removes_that_item_only(uow_factory: UowFactory) -> None:
+    ada = await add_user(uow_factory, "ada")
+    bike = await add_item(uow_factory, ada.id, "Bike")
+    lamp = await add_item(uow_factory, ada.id, "Lamp")
+
+    async with uow_factory() as uow:
+        await uow.items.delete(bike.id)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.items.get(bike.id) is None
+    assert await all_items(uow_factory) == [lamp]
+
+
+async def test_list_by_owner_returns_only_that_owners_items_in_id_order(
+    uow_factory: UowFactory,
+) -> None:
+    ada = await add_user(uow_factory, "ada")
+    grace = await add_user(uow_factory, "grace")
+    adas = []
+    for title in ("a1", "a2", "a3", "a4"):
+        await add_item(uow_factory, grace.id, f"g-{title}")
+        adas.append(await add_item(uow_factory, ada.id, title))
+
+    async with uow_factory() as uow:
+        everything = await uow.items.list_by_owner(ada.id, PageRequest(limit=10))
+        first = await uow.items.list_by_owner(ada.id, PageRequest(limit=2))
+        rest = await uow.items.list_by_owner(ada.id, PageRequest(limit=2, after_id=adas[1].id))
+
+    assert list(everything) == adas
+    assert list(first) == adas[:3]
+    assert list(rest) == adas[2:]
+
+
+async def test_items_list_pages_across_owners_ascending_by_id(uow_factory: UowFactory) -> None:
+    ada = await add_user(uow_factory, "ada")
+    grace = await add_user(uow_factory, "grace")
+    items = [
+        await add_item(uow_factory, owner.id, title)
+        for owner, title in ((ada, "a1"), (grace, "g1"), (ada, "a2"), (grace, "g2"))
+    ]
+
+    async with uow_factory() as uow:
+        first = await uow.items.list(PageRequest(limit=2))
+        last = await uow.items.list(PageRequest(limit=2, after_id=items[1].id))
+
+    assert list(first) == items[:3]
+    assert list(last) == items[2:]
+
+
+async def test_item_ids_are_never_reused_after_deleting_the_newest(
+    uow_factory: UowFactory,
+) -> None:
+    ada = await add_user(uow_factory, "ada")
+    await add_item(uow_factory, ada.id, "first")
+    newest = await add_item(uow_factory, ada.id, "second")
+    async with uow_factory() as uow:
+        await uow.items.delete(newest.id)
+        await uow.commit()
+
+    replacement = await add_item(uow_factory, ada.id, "third")
+
+    assert replacement.id > newest.id

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from adapters.jwt_tokens import JwtTokenService
+from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from application.errors import NotAuthenticated
+from application.get_current_user import GetCurrentUser
+from tests.unit.support import add_user, make_tokens
+
+
+def get_current_user(db: InMemoryDatabase, tokens: JwtTokenService) -> GetCurrentUser:
+    return GetCurrentUser(InMemoryUnitOfWork(db), tokens)
+
+
+async def test_a_valid_token_gives_its_active_user(
+    db: InMemoryDatabase, tokens: JwtTokenService
+) -> None:
+    await add_user(db, "ada")
+    grace = await add_user(db, "grace")
+
+    user = await get_current_user(db, tokens).execute(tokens.issue(grace.id).token)
+
+    assert user == grace
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b.c"])
+async def test_a_malformed_token_is_not_authenticated(
+    db: InMemoryDatabase, tokens: JwtTokenService, token: str
+) -> None:
+    await add_user(db, "ada")
+
+    with pytest.raises(NotAuthenticated):
+        await get_current_user(db, tokens).execute(token)
+
+
+async def test_a_token_signed_with_another_secret_is_not_authenticated(
+    db: InMemoryDatabase, tokens: JwtTokenService
+) -> None:
+    ada = await add_user(db, "ada")
+    forged = make_tokens(secret="another-secret-that-is-32-bytes-or-longer").issue(ada.id)
+
+    with pytest.raises(NotAuthenticated):
+        await get_current_user(db, tokens).execute(forged.token)
+
+
+async def test_a_token_for_a_user_that_does_not_exist_is_not_authenticated(
+    db: InMemoryDatabase, tokens: JwtTokenService
+) -> None:
+    ada = await add_user(db, "ada")
+
+    with pytest.raises(NotAuthenticated):
+        await get_current_user(db, tokens).execute(tokens.issue(ada.id + 1).token)
+
+
+async def test_a_token_for_an_inactive_user_is_not_authenticated(
+    db: InMemoryDatabase, tokens: JwtTokenService
+) -> None:
+    ada = await add_user(db, "ada", is_active=False)
+
+    with pytest.raises(NotAuthenticated):
+        await get_current_user(db, tokens).execute(tokens.issue(ada.id).token)

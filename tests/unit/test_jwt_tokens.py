@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+
+import jwt
+import pytest
+
+from adapters.jwt_tokens import JwtTokenService
+from application.errors import NotAuthenticated
+from tests.unit.support import AUDIENCE, ISSUER, TTL_SECONDS, make_tokens
+
+# 64 bytes, so that PyJWT does not warn when the HS384/HS512 forgeries are signed with it.
+SECRET = "jwt-test-secret-long-enough-for-hs512-0123456789abcdef0123456789"
+OTHER_SECRET = "another-jwt-secret-long-enough-for-hs512-0123456789abcdef01234567"
+MISSING = object()
+
+
+def claims(**changes: object) -> dict[str, object]:
+    """Claims our service would issue for user 7, with some changed or dropped (MISSING)."""
+    now = int(time.time())
+    base: dict[str, object] = {
+        "sub": "7",
+        "iat": now,
+        "exp": now + TTL_SECONDS,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+    }
+    base.update(changes)
+    return {name: value for name, value in base.items() if value is not MISSING}
+
+
+def signed(algorithm: str = "HS256", secret: str = SECRET, **changes: object) -> str:
+    return jwt.encode(claims(**changes), secret, algorithm=algorithm)
+
+
+def b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def unsigned_by_hand() -> str:
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}."
+
+
+def signature_stripped() -> str:
+    header, payload, _ = signed().split(".")
+    return f"{header}.{payload}."
+
+
+@pytest.fixture
+def tokens() -> JwtTokenService:
+    return make_tokens(secret=SECRET)
+
+
+def test_an_issued_token_verifies_to_its_user_id(tokens: JwtTokenService) -> None:
+    token = tokens.issue(42)
+
+    assert tokens.verify(token.token) == 42
+    assert token.expires_in == TTL_SECONDS
+
+
+def test_an_issued_token_carries_the_configured_claims(tokens: JwtTokenService) -> None:
+    token = tokens.issue(42).token
+
+    decoded = jwt.decode(token, SECRET, algorithms=["HS256"], audience=AUDIENCE)
+
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    assert (decoded["sub"], decoded["iss"], decoded["aud"]) == ("42", ISSUER, AUDIENCE)
+    assert decoded["exp"] - decoded["iat"] == TTL_SECONDS
+
+
+def test_a_well_formed_token_crafted_with_the_secret_verifies(tokens: JwtTokenService) -> None:
+    assert tokens.verify(signed()) == 7
+
+
+def test_a_token_expired_within_the_leeway_still_verifies(tokens: JwtTokenService) -> None:
+    now = int(time.time())
+
+    assert tokens.verify(signed(iat=now - TTL_SECONDS, exp=now - 2)) == 7
+
+
+FORGED: list[object] = [
+    pytest.param(lambda: jwt.encode(claims(), None, algorithm="none"), id="alg-none"),
+    pytest.param(unsigned_by_hand, id="alg-none-by-hand"),
+    pytest.param(signature_stripped, id="signature-stripped"),
+    pytest.param(lambda: signed("HS384"), id="HS384-same-secret"),
+    pytest.param(lambda: signed("HS512"), id="HS512-same-secret"),
+    pytest.param(lambda: signed(secret=OTHER_SECRET), id="wrong-secret"),
+    pytest.param(lambda: signed(iss="someone-else"), id="wrong-issuer"),
+    pytest.param(lambda: signed(aud="someone-else"), id="wrong-audience"),
+    pytest.param(
+        lambda: signed(iat=int(time.time()) - 2 * TTL_SECONDS, exp=int(time.time()) - 60),
+        id="expired-beyond-leeway",
+    ),
+    pytest.param(lambda: signed(exp=MISSING), id="missing-exp"),
+    pytest.param(lambda: signed(sub=MISSING), id="missing-sub"),
+    pytest.param(lambda: signed(iat=MISSING), id="missing-iat"),
+    pytest.param(lambda: signed(iss=MISSING), id="missing-iss"),
+    pytest.param(lambda: signed(aud=MISSING), id="missing-aud"),
+    pytest.param(lambda: signed(sub="ada"), id="non-numeric-sub"),
+    pytest.param(lambda: signed(sub="-7"), id="negative-sub"),
+    pytest.param(lambda: signed(sub="\u0667"), id="non-ascii-digit-sub"),
+    pytest.param(lambda: signed(sub=7), id="integer-sub"),
+    pytest.param(lambda: "garbage", id="garbage"),
+    pytest.param(lambda: "", id="empty"),
+]
+
+
+@pytest.mark.parametrize("make_token", FORGED)
+def test_an_unacceptable_token_is_not_authenticated(
+    tokens: JwtTokenService, make_token: Callable[[], str]
+) -> None:
+    token = make_token()
+
+    with pytest.raises(NotAuthenticated):
+        tokens.verify(token)

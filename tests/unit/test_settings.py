@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from entrypoints.settings import DEFAULT_JWT_SECRET, Environment, Settings
+
+STRONG_SECRET = "s" * 32
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ENVIRONMENT", "JWT_SECRET", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param(None, id="unset-default"),
+        pytest.param(DEFAULT_JWT_SECRET, id="explicit-default"),
+        pytest.param("s" * 31, id="31-bytes"),
+        pytest.param("é" * 15, id="30-bytes-in-utf8"),
+    ],
+)
+def test_production_refuses_a_default_or_short_jwt_secret(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    if secret is not None:
+        monkeypatch.setenv("JWT_SECRET", secret)
+
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        settings()
+
+
+def test_production_accepts_a_secret_of_32_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("JWT_SECRET", STRONG_SECRET)
+
+    loaded = settings()
+
+    assert loaded.environment is Environment.PRODUCTION
+    assert loaded.jwt_secret == STRONG_SECRET
+
+
+def test_development_accepts_the_default_secret() -> None:
+    loaded = settings()
+
+    assert loaded.environment is Environment.DEVELOPMENT
+    assert loaded.jwt_secret == DEFAULT_JWT_SECRET
+
+
+def test_constructor_arguments_are_checked_like_the_environment() -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        Settings(_env_file=None, environment="production", jwt_secret="short")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:secret@db.example.com:5432/app",
+        "postgres://app:secret@db.example.com/app",
+        "sqlite:///./users-items.db",
+    ],
+)
+def test_accepts_postgres_and_sqlite_database_urls(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    assert settings().database_url == url
+
+
+def test_refuses_a_mysql_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://app:secret@db.example.com/app")
+
+    with pytest.raises(ValidationError, match="mysql"):
+        settings()
