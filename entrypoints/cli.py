@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Annotated
+import copy
+import logging.config
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -58,9 +59,29 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        log_config=_log_config(),
     )
 
 
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the request id in every line (``-`` outside a request)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {
+        "request_id": {"()": "asgi_correlation_id.CorrelationIdFilter", "default_value": "-"}
+    }
+    for handler in config["handlers"].values():
+        handler["filters"] = ["request_id"]
+    config["formatters"]["default"]["fmt"] = (
+        "%(asctime)s %(levelprefix)s %(name)s [%(correlation_id)s] %(message)s"
+    )
+    config["formatters"]["access"]["fmt"] = (
+        '%(asctime)s %(levelprefix)s [%(correlation_id)s] %(client_addr)s - "%(request_line)s" '
+        "%(status_code)s"
+    )
+    config["root"] = {"handlers": ["default"], "level": "INFO"}
+    return config
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.config.dictConfig(_log_config())
     app()

@@ -99,9 +99,7 @@ class SqlAlchemyUserRepository:
         return await self._one(select(*_USER_COLUMNS).where(users.c.id == user_id))
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one(
-            select(*_USER_COLUMNS).where(users.c.email_key == email.lower())
-        )
+        return await self._one(select(*_USER_COLUMNS).where(users.c.email_key == email.lower()))
 
     async def get_by_username(self, username: str) -> User | None:
         return await self._one(

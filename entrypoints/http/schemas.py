@@ -37,7 +37,8 @@ def _storable(value: str) -> str:
 
 def _email(value: str) -> str:
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        # strict: RFC 5321's length limits too (64-byte local part); no DNS look-up.
+        return validate_email(value, check_deliverability=False, strict=True).normalized
     except EmailNotValidError as error:
         raise ValueError(str(error)) from None
 

@@ -52,8 +52,9 @@ def serve(tmp_path: Path) -> Iterator[Callable[[str | None], str]]:
         if database_url:
             env["DATABASE_URL"] = database_url
         port = _free_port()
+        log = (tmp_path / "serve.log").open("ab")
         process = subprocess.Popen(  # noqa: S603 - our own command
-            [COMMAND, "serve", "--port", str(port)], cwd=tmp_path, env=env
+            [COMMAND, "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=log
         )
         processes.append(process)
         base_url = f"http://127.0.0.1:{port}"
@@ -87,6 +88,17 @@ def test_serve_on_the_default_sqlite_database_migrates_it_first(
 
     _exercise(base_url)
     assert (tmp_path / "users-items.db").exists()  # the default: a file in the working directory
+
+
+def test_the_access_log_line_names_the_request_id(
+    serve: Callable[[str | None], str], tmp_path: Path
+) -> None:
+    base_url = serve(None)
+
+    httpx.get(f"{base_url}/health/live", headers={"X-Request-ID": "trace-me.42"})
+
+    log = (tmp_path / "serve.log").read_text()
+    assert any("trace-me.42" in line and "/health/live" in line for line in log.splitlines())
 
 
 @pytest.mark.postgres
