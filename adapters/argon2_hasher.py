@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -36,8 +37,9 @@ class Argon2PasswordHasher:
             max_workers=max_concurrency or os.cpu_count() or 1,
             thread_name_prefix="argon2",
         )
-        # A hash of a random secret nobody knows, verified when a login names no user.
-        self._dummy_hash = self._argon2.hash(os.urandom(16).hex())
+        # A hash of a random secret nobody knows, verified when a login names no user. Made on
+        # first use, in the pool: constructing the hasher must not block the event loop.
+        self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
         return await self._run(self._argon2.hash, password)
@@ -46,6 +48,8 @@ class Argon2PasswordHasher:
         return await self._run(self._verify_sync, hashed_password, password)
 
     async def verify_dummy(self, password: str) -> None:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_hex(16))
         await self.verify(self._dummy_hash, password)
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: dependency-injector reads the Provide markers
 # from evaluated annotations.
+from collections.abc import Sequence
 from typing import Annotated
 
 from dependency_injector.wiring import Provide, inject
@@ -13,6 +14,7 @@ from application.get_item import GetItem
 from application.list_items import ListItems
 from application.list_user_items import ListUserItems
 from application.update_item import UpdateItem, UpdateItemCommand
+from domain.item import Item
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentUser, PagingQuery
 from entrypoints.http.problems import problem_responses
@@ -133,7 +135,7 @@ async def delete_item(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _item_page(items: object, next_cursor: str | None) -> ItemPage:
+def _item_page(items: Sequence[Item], next_cursor: str | None) -> ItemPage:
     return ItemPage.model_validate(
         {"items": items, "next_cursor": next_cursor}, from_attributes=True
     )

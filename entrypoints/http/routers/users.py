@@ -53,9 +53,9 @@ async def list_users(
     list_users: Annotated[ListUsers, Depends(Provide[Container.list_users])],
 ) -> UserPage:
     page = await list_users.execute(paging.request)
-    return UserPage(
-        items=[UserPublic.model_validate(u, from_attributes=True) for u in page.items],
-        next_cursor=paging.cursor_after(page.next_after_id),
+    next_cursor = paging.cursor_after(page.next_after_id)
+    return UserPage.model_validate(
+        {"items": page.items, "next_cursor": next_cursor}, from_attributes=True
     )
 
 
