@@ -53,7 +53,11 @@ async def paging(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None,
-        Query(max_length=128, description="`next_cursor` of the previous page"),
+        Query(
+            max_length=128,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="`next_cursor` of the previous page",
+        ),
     ] = None,
 ) -> Paging:
     scope = request.url.path

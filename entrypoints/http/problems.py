@@ -8,6 +8,7 @@ Every 4xx/5xx leaves the service as ``application/problem+json`` with ``type``, 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -140,7 +141,23 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if detail == HTTPStatus(error.status_code).phrase:
         detail = _DEFAULT_DETAILS.get(error.status_code, detail)
-    return problem(error.status_code, detail, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
+    return problem(error.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the API serves at this path, read from the OpenAPI schema. Starlette's own
+    405 names only the methods of the first route that matched, e.g. just POST for /users,
+    which serves GET too."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\{[^/}]+\}", "[^/]+", template), request.url.path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) or None
 
 
 _DEFAULT_DETAILS = {
@@ -177,6 +194,7 @@ def _response_model(status: int) -> type[Problem]:
 
 
 _DESCRIPTIONS = {
+    400: "The body could not be read (e.g. not UTF-8).",
     401: "Missing, malformed, expired or forged access token, or an inactive user.",
     403: "The resource belongs to another user.",
     404: "No such resource.",

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -54,7 +55,7 @@ Email = Annotated[
     StringConstraints(min_length=3, max_length=EMAIL_MAX_LENGTH),
     AfterValidator(_storable),
     AfterValidator(_email),
-    Field(examples=["ada@example.com"]),
+    Field(examples=["ada@example.com"], json_schema_extra={"format": "email"}),
 ]
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN), Field(examples=["ada"])]
 Password = Annotated[
@@ -68,7 +69,7 @@ Title = Annotated[
     StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH),
     AfterValidator(_storable),
     AfterValidator(_not_blank),
-    Field(examples=["Bicycle"]),
+    Field(examples=["Bicycle"], json_schema_extra={"pattern": r"\S"}),  # not blank
 ]
 Description = Annotated[
     str,
@@ -121,7 +122,19 @@ class ItemUpdate(RequestModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Red bicycle"}]})
 
-    title: Title | None = None
+    # Optional but never null: the schema says so, the validator below enforces it.
+    title: Annotated[
+        Title | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TITLE_MAX_LENGTH,
+                "pattern": r"\S",
+                "examples": ["Red bicycle"],
+            }
+        ),
+    ] = None
     description: Description | None = None
 
     @field_validator("title")

@@ -23,25 +23,26 @@ async def test_unknown_path_is_404_problem(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "allowed"),
     [
-        ("DELETE", "/users"),
-        ("PUT", "/users/1"),
-        ("PATCH", "/users/me"),
-        ("POST", "/items"),
-        ("PUT", "/items/1"),
-        ("POST", "/items/1"),
-        ("GET", "/auth/token"),
-        ("POST", "/health/live"),
-        ("DELETE", "/health/ready"),
+        ("DELETE", "/users", "GET, HEAD, POST"),
+        ("PUT", "/users/1", "GET, HEAD"),
+        ("PATCH", "/users/me", "GET, HEAD"),
+        ("POST", "/items", "GET, HEAD"),
+        ("PUT", "/items/1", "DELETE, GET, HEAD, PATCH"),
+        ("POST", "/items/1", "DELETE, GET, HEAD, PATCH"),
+        ("PUT", "/users/1/items", "GET, HEAD, POST"),
+        ("GET", "/auth/token", "POST"),
+        ("POST", "/health/live", "GET, HEAD"),
+        ("DELETE", "/health/ready", "GET, HEAD"),
     ],
 )
-async def test_wrong_method_is_405_problem(
-    client: httpx.AsyncClient, ada: Account, method: str, path: str
+async def test_wrong_method_is_405_problem_listing_every_allowed_method(
+    client: httpx.AsyncClient, ada: Account, method: str, path: str, allowed: str
 ) -> None:
     response = await client.request(method, path, headers=ada.headers)
     assert_problem(response, 405)
-    assert response.headers.get("allow")
+    assert response.headers["allow"] == allowed
 
 
 @pytest.mark.parametrize(

@@ -102,3 +102,10 @@ async def test_protected_operations_declare_the_bearer_scheme(schema: dict[str, 
 async def test_the_login_form_is_documented_as_a_form(schema: dict[str, Any]) -> None:
     body = schema["paths"]["/auth/token"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/x-www-form-urlencoded"}
+
+
+async def test_a_patch_title_is_optional_but_never_null(schema: dict[str, Any]) -> None:
+    update = schema["components"]["schemas"]["ItemUpdate"]
+    assert update.get("required", []) == []
+    assert update["properties"]["title"]["type"] == "string"
+    assert "anyOf" not in update["properties"]["title"]

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/token",
     operation_id="create_access_token",
     summary="Log in: exchange a username (or email) and password for an access token",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(400, 401, 422),
 )
 @inject
 async def create_access_token(

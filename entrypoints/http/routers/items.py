@@ -31,7 +31,7 @@ ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     status_code=status.HTTP_201_CREATED,
     operation_id="add_item_to_user",
     summary="Add an item to the caller's own collection",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 @inject
 async def add_item_to_user(
@@ -102,7 +102,7 @@ async def get_item(
     "/items/{item_id}",
     operation_id="update_item",
     summary="Change an item the caller owns",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 @inject
 async def update_item(
