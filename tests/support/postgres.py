@@ -35,7 +35,14 @@ from sqlalchemy.engine import URL, make_url
 
 from adapters.sqlalchemy.engine import to_async_url
 
-__all__ = ["PostgresUnavailable", "provide_postgres", "to_asyncpg_url"]
+__all__ = [
+    "PostgresUnavailable",
+    "database_on_server",
+    "find_bin_dir",
+    "local_cluster",
+    "provide_postgres",
+    "to_asyncpg_url",
+]
 
 _PG_LIB = Path("/usr/lib/postgresql")
 _LOCAL_DATABASE = "users_items_test"
@@ -61,11 +68,11 @@ def provide_postgres() -> Iterator[str]:
     """Yield the async URL of a fresh, empty database; see the module docstring for sources."""
     source: AbstractContextManager[str]
     if url := os.environ.get("TEST_DATABASE_URL"):
-        source = _database_on_server(url)
+        source = database_on_server(url)
     elif _docker_answers():
         source = _container()
-    elif (bin_dir := _find_bin_dir()) is not None:
-        source = _local_cluster(bin_dir)
+    elif (bin_dir := find_bin_dir()) is not None:
+        source = local_cluster(bin_dir)
     else:
         raise PostgresUnavailable(
             "no TEST_DATABASE_URL, no Docker engine, no PostgreSQL binaries found"
@@ -78,7 +85,7 @@ def provide_postgres() -> Iterator[str]:
 
 
 @contextmanager
-def _database_on_server(url: str) -> Iterator[str]:
+def database_on_server(url: str) -> Iterator[str]:
     server = make_url(to_asyncpg_url(url))
     name = f"{_LOCAL_DATABASE}_{secrets.token_hex(6)}"
     try:
@@ -143,7 +150,7 @@ def _container() -> Iterator[str]:
 # c. local server binaries -------------------------------------------------------------------
 
 
-def _find_bin_dir() -> Path | None:
+def find_bin_dir() -> Path | None:
     def version(bin_dir: Path) -> tuple[int, ...]:
         return tuple(int(part) for part in bin_dir.parent.name.split(".") if part.isdigit())
 
@@ -174,7 +181,7 @@ def _as_postgres_user() -> tuple[list[str], pwd.struct_passwd | None]:
 
 
 @contextmanager
-def _local_cluster(bin_dir: Path) -> Iterator[str]:
+def local_cluster(bin_dir: Path) -> Iterator[str]:
     prefix, account = _as_postgres_user()
     tmp = Path(tempfile.mkdtemp(prefix="users-items-pg-"))
     data, sockets, log = tmp / "data", tmp / "sockets", tmp / "postgres.log"
