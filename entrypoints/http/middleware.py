@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from http import HTTPStatus
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http.problems import problem
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -28,7 +27,7 @@ class BodySizeLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+            await _too_large(scope, receive, send, self.max_bytes)
             return
         chunks: list[bytes] = []
         size = 0
@@ -40,7 +39,7 @@ class BodySizeLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _too_large(send, self.max_bytes)
+                await _too_large(scope, receive, send, self.max_bytes)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -74,25 +73,10 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _too_large(send: Send, max_bytes: int) -> None:
-    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": status.phrase,
-            "status": int(status),
-            "detail": f"The request body exceeds the limit of {max_bytes} bytes.",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": int(status),
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
+async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    response = problem(
+        413,
+        f"The request body exceeds the limit of {max_bytes} bytes.",
+        headers={"Connection": "close"},  # stop reading what the client still sends
     )
-    await send({"type": "http.response.body", "body": body})
+    await response(scope, receive, send)

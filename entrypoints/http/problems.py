@@ -131,7 +131,11 @@ def _field_name(location: Sequence[Any]) -> str:
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     errors = [
-        {"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        {
+            "field": _field_name(e.get("loc", ())),
+            # pydantic prefixes our own validators' messages; the field already says enough.
+            "message": str(e.get("msg", "invalid")).removeprefix("Value error, "),
+        }
         for e in error.errors()
     ]
     return problem(422, "The request is not valid; see errors.", errors=errors)
