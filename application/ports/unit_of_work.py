@@ -12,8 +12,13 @@ class UnitOfWork(Protocol):
     """``async with uow:`` opens a transaction; leaving the block without ``commit()`` (or with
     an exception) rolls it back. One instance serves one transaction at a time."""
 
-    users: UserRepository
-    items: ItemRepository
+    # Read-only properties, so that a unit of work whose attributes are concrete repositories
+    # (InMemoryUserRepository, ...) satisfies the protocol; a mutable attribute would be invariant.
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def items(self) -> ItemRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

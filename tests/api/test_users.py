@@ -19,7 +19,9 @@ from tests.api.helpers import (
 )
 
 
-def _signup(email: str = "ada@example.com", username: str = "ada", password: str = PASSWORD):
+def _signup(
+    email: str = "ada@example.com", username: str = "ada", password: str = PASSWORD
+) -> dict[str, str]:
     return {"email": email, "username": username, "password": password}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 
 from application.check_readiness import CheckReadiness
+from application.ports import HealthProbe
 
 
 class Answers:
@@ -42,7 +43,7 @@ async def test_a_probe_that_outlasts_the_timeout_is_reported_as_timeout() -> Non
 
 
 async def test_each_probe_is_reported_under_its_own_name() -> None:
-    probes = {"database": Answers(), "queue": Fails(), "cache": Hangs()}
+    probes: dict[str, HealthProbe] = {"database": Answers(), "queue": Fails(), "cache": Hangs()}
 
     report = await CheckReadiness(probes, timeout_seconds=0.01).execute()
 

@@ -15,7 +15,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_development_accepts_the_default_secret() -> None:
 
 def test_constructor_arguments_are_checked_like_the_environment() -> None:
     with pytest.raises(ValidationError, match="JWT_SECRET"):
-        Settings(_env_file=None, environment="production", jwt_secret="short")  # type: ignore[call-arg]
+        Settings(_env_file=None, environment="production", jwt_secret="short")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Adapters: one folder or module per technology, each implementing an application port."""

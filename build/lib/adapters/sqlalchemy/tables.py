@@ -1,0 +1,73 @@
+"""The schema as SQLAlchemy Core tables. Alembic owns it in the database; this module mirrors it,
+and tests/integration/test_migrations.py checks that the two agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    true,
+)
+
+from domain.item import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
+from domain.user import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT on PostgreSQL; SQLite only auto-assigns ids to a column declared exactly INTEGER.
+# Ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL): a deleted item's URL
+# never comes to mean another item, and a keyset cursor never has new rows appear behind it.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(EMAIL_MAX_LENGTH), nullable=False),
+    # email.lower() computed in Python: SQLite's lower() folds ASCII only, PostgreSQL's depends on
+    # the collation, and the in-memory twin must agree with both.
+    Column("email_key", String(EMAIL_MAX_LENGTH), nullable=False),
+    Column("username", String(USERNAME_MAX_LENGTH), nullable=False),
+    Column("hashed_password", String(255), nullable=False),
+    Column("is_active", Boolean(), nullable=False, server_default=true()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)
+# Case-insensitive uniqueness: the database, not a prior SELECT, decides a race. Usernames are
+# ASCII by their pattern, so lower() means the same everywhere.
+Index("uq_users_email_key", users.c.email_key, unique=True)
+Index("uq_users_username_lower", func.lower(users.c.username), unique=True)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("title", String(TITLE_MAX_LENGTH), nullable=False),
+    Column("description", String(DESCRIPTION_MAX_LENGTH), nullable=True),
+    Column(
+        "owner_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)
+# A user's keyset page (WHERE owner_id = ? AND id > ? ORDER BY id) is one index range scan.
+Index("ix_items_owner_id_id", items.c.owner_id, items.c.id)

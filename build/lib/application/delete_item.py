@@ -1,0 +1,29 @@
+"""DeleteItem: the owner removes an item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.errors import ItemNotFound, NotResourceOwner
+from application.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteItemCommand:
+    actor_id: int
+    item_id: int
+
+
+class DeleteItem:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, cmd: DeleteItemCommand) -> None:
+        async with self._uow:
+            item = await self._uow.items.get(cmd.item_id)
+            if item is None:
+                raise ItemNotFound(cmd.item_id)
+            if not item.is_owned_by(cmd.actor_id):
+                raise NotResourceOwner
+            await self._uow.items.delete(cmd.item_id)
+            await self._uow.commit()

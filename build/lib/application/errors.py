@@ -1,0 +1,44 @@
+"""Errors the use cases raise. The HTTP entrypoint maps each to a status in one table."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """Base of every error a use case raises on purpose."""
+
+
+class UserNotFound(ApplicationError):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"user {user_id} does not exist")
+        self.user_id = user_id
+
+
+class ItemNotFound(ApplicationError):
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"item {item_id} does not exist")
+        self.item_id = item_id
+
+
+class UserAlreadyExists(ApplicationError):
+    """The email or the username (or both) belong to another account."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__(f"{' and '.join(fields)} already taken")
+        self.fields = fields
+
+
+class NotResourceOwner(ApplicationError):
+    """The caller acts on a resource that belongs to someone else."""
+
+
+class InvalidCredentials(ApplicationError):
+    """Login failed: unknown user, wrong password or inactive account, deliberately alike."""
+
+
+class NotAuthenticated(ApplicationError):
+    """No usable access token: missing, malformed, expired or forged, or its user is gone or
+    inactive."""
+
+
+class StorageUnavailable(ApplicationError):
+    """The database cannot be reached right now; the request may be retried."""

@@ -1,0 +1,17 @@
+"""Ports: what the use cases need from the outside world, as ``typing.Protocol``s."""
+
+from application.ports.health_probe import HealthProbe
+from application.ports.password_hasher import PasswordHasher
+from application.ports.repositories import ItemRepository, UserRepository
+from application.ports.token_service import AccessToken, TokenService
+from application.ports.unit_of_work import UnitOfWork
+
+__all__ = [
+    "AccessToken",
+    "HealthProbe",
+    "ItemRepository",
+    "PasswordHasher",
+    "TokenService",
+    "UnitOfWork",
+    "UserRepository",
+]

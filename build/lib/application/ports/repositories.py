@@ -1,0 +1,51 @@
+"""Repository ports. Repositories never commit: the unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from application.pagination import PageRequest
+from domain.item import Item, NewItem
+from domain.user import NewUser, User
+
+
+class UserRepository(Protocol):
+    async def add(self, user: NewUser) -> User:
+        """Store a new user. Raises ``UserAlreadyExists`` when the email or username is taken
+        (compared case-insensitively)."""
+        ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None:
+        """Case-insensitive look-up."""
+        ...
+
+    async def get_by_username(self, username: str) -> User | None:
+        """Case-insensitive look-up."""
+        ...
+
+    async def list(self, page: PageRequest) -> Sequence[User]:
+        """Up to ``page.fetch_size`` users with id above ``page.after_id``, ascending id."""
+        ...
+
+
+class ItemRepository(Protocol):
+    async def add(self, item: NewItem) -> Item: ...
+
+    async def get(self, item_id: int) -> Item | None: ...
+
+    async def list(self, page: PageRequest) -> Sequence[Item]:
+        """Up to ``page.fetch_size`` items with id above ``page.after_id``, ascending id."""
+        ...
+
+    async def list_by_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
+        """Like ``list``, restricted to one owner's items."""
+        ...
+
+    async def update(self, item: Item) -> None:
+        """Store the title and description of an existing item."""
+        ...
+
+    async def delete(self, item_id: int) -> None: ...

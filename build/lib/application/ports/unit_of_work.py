@@ -1,0 +1,27 @@
+"""The unit of work: one transaction, and the repositories that work inside it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from application.ports.repositories import ItemRepository, UserRepository
+
+
+class UnitOfWork(Protocol):
+    """``async with uow:`` opens a transaction; leaving the block without ``commit()`` (or with
+    an exception) rolls it back. One instance serves one transaction at a time."""
+
+    users: UserRepository
+    items: ItemRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...

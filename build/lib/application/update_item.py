@@ -1,0 +1,48 @@
+"""UpdateItem: the owner changes an item's title and/or description."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from application.errors import ItemNotFound, NotResourceOwner
+from application.ports import UnitOfWork
+from domain.item import Item
+
+
+class Unset(enum.Enum):
+    """Marks a field the caller did not send, as opposed to one sent as null."""
+
+    UNSET = enum.auto()
+
+
+UNSET = Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateItemCommand:
+    actor_id: int
+    item_id: int
+    title: str | Unset = UNSET
+    description: str | Unset | None = UNSET
+
+
+class UpdateItem:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, cmd: UpdateItemCommand) -> Item:
+        async with self._uow:
+            item = await self._uow.items.get(cmd.item_id)
+            if item is None:
+                raise ItemNotFound(cmd.item_id)
+            if not item.is_owned_by(cmd.actor_id):
+                raise NotResourceOwner
+            updated = item.with_changes(
+                title=item.title if cmd.title is UNSET else cmd.title,
+                description=item.description if cmd.description is UNSET else cmd.description,
+            )
+            if updated != item:
+                await self._uow.items.update(updated)
+                await self._uow.commit()
+        return updated

@@ -1,0 +1,1 @@
+"""The domain: users and the items they own, as plain dataclasses. Standard library only."""

@@ -1,0 +1,36 @@
+"""The user entity and the rules of its fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
+USERNAME_MIN_LENGTH = 3
+USERNAME_MAX_LENGTH = 32
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+EMAIL_MAX_LENGTH = 254
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """A user about to be stored: everything but the id the store assigns."""
+
+    email: str
+    username: str
+    hashed_password: str
+    created_at: datetime
+    is_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A stored user."""
+
+    id: int
+    email: str
+    username: str
+    hashed_password: str
+    is_active: bool
+    created_at: datetime

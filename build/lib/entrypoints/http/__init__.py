@@ -1,0 +1,1 @@
+"""The HTTP entrypoint: a thin FastAPI adapter over the use cases."""

@@ -1,0 +1,78 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from entrypoints.container import Container
+from entrypoints.http import dependencies
+from entrypoints.http.middleware import BodySizeLimitMiddleware
+from entrypoints.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, install_problem_handlers
+from entrypoints.http.routers import auth, health, items, users
+
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_WIRED_MODULES = [dependencies, auth, users, items, health]
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    """Build the app around ``container`` (a fresh one from the environment by default).
+
+    Wiring is per module, so the most recently created app's container serves the routes: one
+    app per process (tests build one at a time).
+    """
+    container = container or Container()
+    container.settings()  # fail fast, with pydantic's message, on a bad configuration
+    container.wire(modules=_WIRED_MODULES)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await container.engine().dispose()
+        container.password_hasher().close()
+
+    app = FastAPI(
+        title="users-items",
+        version="0.1.0",
+        summary="Users who sign up, log in and own items.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    for module in (auth, users, items, health):
+        app.include_router(module.router)
+
+    # Outermost last: the request id wraps everything, so even a 413 carries it.
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=lambda value: _SANE_REQUEST_ID.fullmatch(value) is not None,
+    )
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with every error response declared as ``application/problem+json``."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            routes=app.routes,
+        )
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(code) >= 400 and "application/json" in content:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        app.openapi_schema = schema
+    return app.openapi_schema

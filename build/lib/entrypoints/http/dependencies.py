@@ -1,0 +1,75 @@
+"""Request-scoped dependencies shared by the routers: the caller, and the page asked for."""
+
+# No `from __future__ import annotations`: dependency-injector reads the Provide markers
+# from evaluated annotations.
+from dataclasses import dataclass
+from typing import Annotated
+
+from dependency_injector.wiring import Provide, inject
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import OAuth2PasswordBearer
+
+from application.errors import NotAuthenticated
+from application.get_current_user import GetCurrentUser
+from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
+from domain.user import User
+from entrypoints.container import Container
+from entrypoints.http.cursors import CursorCodec, InvalidCursor
+
+# Declares the Bearer scheme (and Swagger UI's "Authorize" password flow); we raise our own 401.
+bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+@inject
+async def current_user(
+    token: Annotated[str | None, Depends(bearer_token)],
+    get_current_user: Annotated[GetCurrentUser, Depends(Provide[Container.get_current_user])],
+) -> User:
+    if not token:
+        raise NotAuthenticated
+    return await get_current_user.execute(token)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """The page a list request asks for, and how to write the cursor of the page after it."""
+
+    request: PageRequest
+    codec: CursorCodec
+    scope: str  # the request path: a cursor only works where it was issued
+
+    def cursor_after(self, after_id: int | None) -> str | None:
+        return None if after_id is None else self.codec.encode(after_id, self.scope)
+
+
+@inject
+async def paging(
+    request: Request,
+    codec: Annotated[CursorCodec, Depends(Provide[Container.cursor_codec])],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=128,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="`next_cursor` of the previous page",
+        ),
+    ] = None,
+) -> Paging:
+    scope = request.url.path
+    if cursor is None:
+        return Paging(PageRequest(limit=limit), codec, scope)
+    try:
+        after_id = codec.decode(cursor, scope)
+    except InvalidCursor as error:
+        raise RequestValidationError(
+            [{"loc": ("query", "cursor"), "msg": str(error), "type": "value_error"}]
+        ) from None
+    return Paging(PageRequest(limit=limit, after_id=after_id), codec, scope)
+
+
+PagingQuery = Annotated[Paging, Depends(paging)]

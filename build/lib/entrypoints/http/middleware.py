@@ -1,0 +1,82 @@
+"""Pure ASGI middleware: a request-body size limit applied before anything parses the body."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http.problems import problem
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodySizeLimitMiddleware:
+    """Answer 413 for a body over ``max_bytes``: at once when ``Content-Length`` says so, else as
+    soon as the chunks received pass the limit (chunked uploads have no length).
+
+    The body is read here, up to the limit, and replayed to the app, so nothing downstream ever
+    starts parsing an oversized body.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await _too_large(scope, receive, send, self.max_bytes)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _too_large(scope, receive, send, self.max_bytes)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body_message: Message = {
+            "type": "http.request",
+            "body": b"".join(chunks),
+            "more_body": False,
+        }
+        await self.app(scope, _replay([body_message], receive), send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    response = problem(
+        413,
+        f"The request body exceeds the limit of {max_bytes} bytes.",
+        headers={"Connection": "close"},  # stop reading what the client still sends
+    )
+    await response(scope, receive, send)

@@ -1,0 +1,218 @@
+"""RFC 9457 problem details: the one table that maps errors to HTTP statuses, and the handlers.
+
+Every 4xx/5xx leaves the service as ``application/problem+json`` with ``type``, ``title``,
+``status`` and ``detail``; ``type`` is ``about:blank``, so ``title`` is the status phrase and
+``detail`` says what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ExceptionHandler
+
+from application.errors import (
+    ApplicationError,
+    InvalidCredentials,
+    ItemNotFound,
+    NotAuthenticated,
+    NotResourceOwner,
+    StorageUnavailable,
+    UserAlreadyExists,
+    UserNotFound,
+)
+
+PROBLEM_JSON = "application/problem+json"
+REQUEST_ID_HEADER = "X-Request-ID"
+_BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+logger = logging.getLogger("users_items.http")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+class ProblemWithErrors(Problem):
+    errors: list[FieldError]
+
+
+class UnexpectedProblem(Problem):
+    request_id: str
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mapping:
+    status: int
+    detail: Callable[[Any], str]
+    headers: Mapping[str, str] | None = None
+    errors: Callable[[Any], list[dict[str, str]]] | None = None
+
+
+# The one table. A new application error gets its status here and nowhere else.
+ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
+    UserNotFound: _Mapping(404, lambda e: f"User {e.user_id} does not exist."),
+    ItemNotFound: _Mapping(404, lambda e: f"Item {e.item_id} does not exist."),
+    UserAlreadyExists: _Mapping(
+        409,
+        lambda e: f"An account with this {' and '.join(e.fields)} already exists.",
+        errors=lambda e: [{"field": f, "message": f"{f} is already taken"} for f in e.fields],
+    ),
+    NotResourceOwner: _Mapping(403, lambda e: "This resource belongs to another user."),
+    InvalidCredentials: _Mapping(
+        401, lambda e: "Incorrect username or password.", headers=_BEARER_CHALLENGE
+    ),
+    NotAuthenticated: _Mapping(
+        401,
+        lambda e: "A valid access token is required (Authorization: Bearer <token>).",
+        headers=_BEARER_CHALLENGE,
+    ),
+    StorageUnavailable: _Mapping(
+        503,
+        lambda e: "The database is unavailable; try again shortly.",
+        headers={"Retry-After": "1"},
+    ),
+}
+
+
+def _mapping_for(error: ApplicationError) -> _Mapping | None:
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUSES:
+            return ERROR_STATUSES[cls]
+    return None
+
+
+async def _application_error(request: Request, error: ApplicationError) -> JSONResponse:
+    mapping = _mapping_for(error)
+    if mapping is None:
+        return await _unexpected_error(request, error)
+    extensions = {"errors": mapping.errors(error)} if mapping.errors else {}
+    return problem(mapping.status, mapping.detail(error), headers=mapping.headers, **extensions)
+
+
+def _field_name(location: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    errors = [
+        {
+            "field": _field_name(e.get("loc", ())),
+            # pydantic prefixes our own validators' messages; the field already says enough.
+            "message": str(e.get("msg", "invalid")).removeprefix("Value error, "),
+        }
+        for e in error.errors()
+    ]
+    return problem(422, "The request is not valid; see errors.", errors=errors)
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if detail == HTTPStatus(error.status_code).phrase:
+        detail = _DEFAULT_DETAILS.get(error.status_code, detail)
+    headers = dict(error.headers or {})
+    if error.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
+    return problem(error.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the API serves at this path, read from the OpenAPI schema. Starlette's own
+    405 names only the methods of the first route that matched, e.g. just POST for /users,
+    which serves GET too."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\{[^/}]+\}", "[^/]+", template), request.url.path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) or None
+
+
+_DEFAULT_DETAILS = {
+    404: "There is nothing at this path.",
+    405: "This path does not support this method.",
+}
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    request_id = request.headers.get(REQUEST_ID_HEADER, "unknown")
+    logger.exception("unhandled error", extra={"request_id": request_id})
+    return problem(
+        500,
+        f"An unexpected error occurred; quote request id {request_id} when reporting it.",
+        headers={REQUEST_ID_HEADER: request_id},
+        request_id=request_id,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    # Starlette types handlers as taking any Exception; each of ours takes the class it is for.
+    app.add_exception_handler(ApplicationError, cast(ExceptionHandler, _application_error))
+    app.add_exception_handler(RequestValidationError, cast(ExceptionHandler, _validation_error))
+    app.add_exception_handler(StarletteHTTPException, cast(ExceptionHandler, _http_error))
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def _response_model(status: int) -> type[Problem]:
+    if status in (409, 422):
+        return ProblemWithErrors
+    if status == 500:
+        return UnexpectedProblem
+    return Problem
+
+
+_DESCRIPTIONS = {
+    400: "The body could not be read (e.g. not UTF-8).",
+    401: "Missing, malformed, expired or forged access token, or an inactive user.",
+    403: "The resource belongs to another user.",
+    404: "No such resource.",
+    409: "The email or username is already taken.",
+    413: "The request body exceeds 1 MiB.",
+    422: "The request is not valid; `errors` names each field.",
+    500: "An unexpected error; the body names the request id.",
+    503: "A dependency (the database) is unavailable.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the given error statuses, each with its problem schema."""
+    return {
+        status: {"model": _response_model(status), "description": _DESCRIPTIONS[status]}
+        for status in (*statuses, 500)
+    }

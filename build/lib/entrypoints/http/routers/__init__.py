@@ -1,0 +1,1 @@
+"""One router per resource. Routes convert, call one use case, convert back."""
