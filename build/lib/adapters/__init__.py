@@ -1,1 +1,0 @@
-"""Adapters: one folder or module per technology, each implementing an application port."""

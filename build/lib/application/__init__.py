@@ -1,1 +1,0 @@
-"""Use cases and the ports they depend on. Imports no framework and no adapter."""

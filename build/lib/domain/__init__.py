@@ -1,1 +1,0 @@
-"""The domain: users and the items they own, as plain dataclasses. Standard library only."""

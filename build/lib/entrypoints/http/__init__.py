@@ -1,1 +1,0 @@
-"""The HTTP entrypoint: a thin FastAPI adapter over the use cases."""

@@ -1,1 +1,0 @@
-"""One router per resource. Routes convert, call one use case, convert back."""
