@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -49,6 +50,14 @@ async def _snapshot(container: Container) -> tuple[list[Any], list[Any]]:
         return [tuple(r) for r in users], [tuple(r) for r in items]
 
 
+@asynccontextmanager
+async def _writes_nothing(container: Container) -> AsyncIterator[None]:
+    """The block leaves every stored row as it found it."""
+    before = await _snapshot(container)
+    yield
+    assert await _snapshot(container) == before
+
+
 def _url(path: str, ada: Account, item: dict[str, Any]) -> str:
     return path.format(ada=ada.id, item=item["id"])
 
@@ -71,10 +80,11 @@ async def test_bad_id_in_path_is_422(
     bad_id: str,
 ) -> None:
     ada, _ = seeded
-    before = await _snapshot(container)
-    response = await client.request(method, path.format(id=bad_id), json=body, headers=ada.headers)
-    assert field in error_fields(assert_problem(response, 422))
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        response = await client.request(
+            method, path.format(id=bad_id), json=body, headers=ada.headers
+        )
+        assert field in error_fields(assert_problem(response, 422))
 
 
 @pytest.mark.parametrize(
@@ -103,11 +113,12 @@ async def test_unknown_body_field_is_422(
     body: dict[str, Any],
 ) -> None:
     ada, item = seeded
-    before = await _snapshot(container)
-    response = await client.request(method, _url(path, ada, item), json=body, headers=ada.headers)
-    extra = next(k for k in body if k not in {"email", "username", "password", "title"})
-    assert f"body.{extra}" in error_fields(assert_problem(response, 422))
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        response = await client.request(
+            method, _url(path, ada, item), json=body, headers=ada.headers
+        )
+        extra = next(k for k in body if k not in {"email", "username", "password", "title"})
+        assert f"body.{extra}" in error_fields(assert_problem(response, 422))
 
 
 WRONG_TYPES: list[tuple[str, str, dict[str, Any]]] = [
@@ -139,10 +150,11 @@ async def test_wrong_type_is_422(
     body: dict[str, Any],
 ) -> None:
     ada, item = seeded
-    before = await _snapshot(container)
-    response = await client.request(method, _url(path, ada, item), json=body, headers=ada.headers)
-    assert_problem(response, 422)
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        response = await client.request(
+            method, _url(path, ada, item), json=body, headers=ada.headers
+        )
+        assert_problem(response, 422)
 
 
 RAW_BODIES = {
@@ -182,10 +194,11 @@ async def test_malformed_body_is_4xx(
     headers = dict(ada.headers)
     if content_type is not None:
         headers["Content-Type"] = content_type
-    before = await _snapshot(container)
-    response = await client.request(method, _url(path, ada, item), content=content, headers=headers)
-    _assert_4xx_problem(response)
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        response = await client.request(
+            method, _url(path, ada, item), content=content, headers=headers
+        )
+        _assert_4xx_problem(response)
 
 
 def _with(body: dict[str, Any], field: str, raw_value: str) -> bytes:
@@ -226,15 +239,14 @@ async def test_unstorable_text_is_422(
 ) -> None:
     ada, item = seeded
     base = next(body for m, p, body in BODY_ENDPOINTS if (m, p) == (method, path))
-    before = await _snapshot(container)
-    response = await client.request(
-        method,
-        _url(path, ada, item),
-        content=_with(base, field, UNSTORABLE[value]),
-        headers={**ada.headers, "Content-Type": "application/json"},
-    )
-    assert f"body.{field}" in error_fields(assert_problem(response, 422))
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        response = await client.request(
+            method,
+            _url(path, ada, item),
+            content=_with(base, field, UNSTORABLE[value]),
+            headers={**ada.headers, "Content-Type": "application/json"},
+        )
+        assert f"body.{field}" in error_fields(assert_problem(response, 422))
 
 
 async def test_a_proper_surrogate_pair_is_stored(
@@ -278,16 +290,15 @@ async def test_body_over_1_mib_is_413_before_parsing(
     path: str,
 ) -> None:
     ada, item = seeded
-    before = await _snapshot(container)
-    content = json.dumps({"title": "x" * (10 * MIB)}).encode()
-    response = await client.request(
-        method,
-        _url(path, ada, item),
-        content=content,
-        headers={**ada.headers, "Content-Type": "application/json"},
-    )
-    assert_problem(response, 413)
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        content = json.dumps({"title": "x" * (10 * MIB)}).encode()
+        response = await client.request(
+            method,
+            _url(path, ada, item),
+            content=content,
+            headers={**ada.headers, "Content-Type": "application/json"},
+        )
+        assert_problem(response, 413)
 
 
 @pytest.mark.parametrize(("size", "status"), [(MIB, 422), (MIB + 1, 413)])
@@ -302,14 +313,13 @@ async def test_the_limit_is_exactly_1_mib(
     prefix = b'{"title": "New", "description": "'
     content = prefix + b"d" * (size - len(prefix) - 2) + b'"}'
     assert len(content) == size
-    before = await _snapshot(container)
-    response = await client.post(
-        f"/users/{ada.id}/items",
-        content=content,
-        headers={**ada.headers, "Content-Type": "application/json"},
-    )
-    assert_problem(response, status)  # 422: under the limit it is parsed (and too long)
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        response = await client.post(
+            f"/users/{ada.id}/items",
+            content=content,
+            headers={**ada.headers, "Content-Type": "application/json"},
+        )
+        assert_problem(response, status)  # 422: under the limit it is parsed (and too long)
 
 
 @pytest.mark.parametrize(("method", "path", "_body"), BODY_ENDPOINTS)
@@ -329,16 +339,15 @@ async def test_chunked_body_over_1_mib_is_413(
             yield b"x" * (64 * 1024)
         yield b'"}'
 
-    before = await _snapshot(container)
-    response = await client.request(
-        method,
-        _url(path, ada, item),
-        content=chunks(),
-        headers={**ada.headers, "Content-Type": "application/json"},
-    )
-    assert "content-length" not in response.request.headers
-    assert_problem(response, 413)
-    assert await _snapshot(container) == before
+    async with _writes_nothing(container):
+        response = await client.request(
+            method,
+            _url(path, ada, item),
+            content=chunks(),
+            headers={**ada.headers, "Content-Type": "application/json"},
+        )
+        assert "content-length" not in response.request.headers
+        assert_problem(response, 413)
 
 
 async def test_chunked_body_under_the_limit_is_served(
