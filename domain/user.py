@@ -13,6 +13,12 @@ PASSWORD_MAX_LENGTH = 128
 EMAIL_MAX_LENGTH = 254
 
 
+def email_key(email: str) -> str:
+    """What makes two email addresses the same account: equal once lower-cased (Unicode-aware,
+    unlike SQL's lower() on SQLite). Every repository compares and indexes emails by this."""
+    return email.lower()
+
+
 @dataclass(frozen=True, slots=True)
 class NewUser:
     """A user about to be stored: everything but the id the store assigns."""

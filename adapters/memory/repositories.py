@@ -9,7 +9,7 @@ from typing import TypeVar
 from application.errors import UserAlreadyExists
 from application.pagination import HasId, PageRequest
 from domain.item import Item, NewItem
-from domain.user import NewUser, User
+from domain.user import NewUser, User, email_key
 
 T = TypeVar("T", bound=HasId)
 
@@ -60,8 +60,8 @@ class InMemoryUserRepository:
         return self._state.users.get(user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        wanted = email.lower()
-        return next((u for u in self._state.users.values() if u.email.lower() == wanted), None)
+        wanted = email_key(email)
+        return next((u for u in self._state.users.values() if email_key(u.email) == wanted), None)
 
     async def get_by_username(self, username: str) -> User | None:
         wanted = username.lower()

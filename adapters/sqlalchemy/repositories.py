@@ -14,7 +14,7 @@ from adapters.sqlalchemy.errors import translate_integrity_error
 from adapters.sqlalchemy.tables import items, users
 from application.pagination import PageRequest
 from domain.item import Item, NewItem
-from domain.user import NewUser, User
+from domain.user import NewUser, User, email_key
 
 _USER_COLUMNS = (
     users.c.id,
@@ -74,7 +74,7 @@ class SqlAlchemyUserRepository:
             insert(users)
             .values(
                 email=user.email,
-                email_key=user.email.lower(),
+                email_key=email_key(user.email),
                 username=user.username,
                 hashed_password=user.hashed_password,
                 is_active=user.is_active,
@@ -99,7 +99,7 @@ class SqlAlchemyUserRepository:
         return await self._one(select(*_USER_COLUMNS).where(users.c.id == user_id))
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one(select(*_USER_COLUMNS).where(users.c.email_key == email.lower()))
+        return await self._one(select(*_USER_COLUMNS).where(users.c.email_key == email_key(email)))
 
     async def get_by_username(self, username: str) -> User | None:
         return await self._one(

@@ -40,8 +40,8 @@ users = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("email", String(EMAIL_MAX_LENGTH), nullable=False),
-    # email.lower() computed in Python: SQLite's lower() folds ASCII only, PostgreSQL's depends on
-    # the collation, and the in-memory twin must agree with both.
+    # domain.user.email_key(email), computed in Python: SQLite's lower() folds ASCII only,
+    # PostgreSQL's depends on the collation, and the in-memory twin must agree with both.
     Column("email_key", String(EMAIL_MAX_LENGTH), nullable=False),
     Column("username", String(USERNAME_MAX_LENGTH), nullable=False),
     Column("hashed_password", String(255), nullable=False),
