@@ -11,34 +11,47 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.profiles import RFC_9106_LOW_MEMORY
+
+from application.errors import PasswordHashingBusy
 
 T = TypeVar("T")
 
+# argon2-cffi's own default: RFC 9106's low-memory profile (t=3, m=64 MiB, p=4).
+DEFAULT_PARAMETERS = RFC_9106_LOW_MEMORY
+
 
 class Argon2PasswordHasher:
-    """argon2-cffi's defaults are RFC 9106's low-memory profile (t=3, m=64 MiB, p=4).
+    """argon2id with configurable cost, ``max_concurrency`` hashes at a time.
 
-    Hashing is CPU- and memory-bound and releases the GIL, so it runs in a thread pool whose size
-    bounds how many hashes (and how many 64 MiB buffers) exist at once; further requests queue.
+    Hashing is CPU- and memory-bound (each hash holds ``memory_cost_kib``) and releases the GIL,
+    so it runs in a thread pool of ``max_concurrency`` threads. Admission is a semaphore of the
+    same size: a request waits for a free slot at most ``queue_timeout_seconds``, then gets
+    ``PasswordHashingBusy`` (503 + Retry-After) instead of queueing without bound. So a flood of
+    signups holds at most ``max_concurrency`` argon2 buffers and never stalls the event loop.
     """
 
     def __init__(
         self,
         *,
-        time_cost: int = 3,
-        memory_cost_kib: int = 65536,
-        parallelism: int = 4,
+        time_cost: int = DEFAULT_PARAMETERS.time_cost,
+        memory_cost_kib: int = DEFAULT_PARAMETERS.memory_cost,
+        parallelism: int = DEFAULT_PARAMETERS.parallelism,
         max_concurrency: int | None = None,
+        queue_timeout_seconds: float = 2.0,
     ) -> None:
         self._argon2 = Argon2(
             time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
         )
+        self.max_concurrency = max_concurrency or os.cpu_count() or 1
         self._executor = ThreadPoolExecutor(
-            max_workers=max_concurrency or os.cpu_count() or 1,
-            thread_name_prefix="argon2",
+            max_workers=self.max_concurrency, thread_name_prefix="argon2"
         )
+        self._slots = asyncio.Semaphore(self.max_concurrency)
+        self._queue_timeout_seconds = queue_timeout_seconds
         # A hash of a random secret nobody knows, verified when a login names no user. Made on
-        # first use, in the pool: constructing the hasher must not block the event loop.
+        # first use, in the pool: constructing the hasher must not block the event loop. It is
+        # made with the current parameters, so it costs what a real user's verification costs.
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
@@ -46,6 +59,12 @@ class Argon2PasswordHasher:
 
     async def verify(self, hashed_password: str, password: str) -> bool:
         return await self._run(self._verify_sync, hashed_password, password)
+
+    def needs_rehash(self, hashed_password: str) -> bool:
+        try:
+            return self._argon2.check_needs_rehash(hashed_password)
+        except InvalidHashError:
+            return True
 
     async def verify_dummy(self, password: str) -> None:
         if self._dummy_hash is None:
@@ -62,4 +81,12 @@ class Argon2PasswordHasher:
             return False
 
     async def _run(self, func: Callable[..., T], *args: str) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        try:
+            async with asyncio.timeout(self._queue_timeout_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise PasswordHashingBusy(retry_after_seconds=1) from None
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+        finally:
+            self._slots.release()

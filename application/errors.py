@@ -42,3 +42,23 @@ class NotAuthenticated(ApplicationError):
 
 class StorageUnavailable(ApplicationError):
     """The database cannot be reached right now; the request may be retried."""
+
+
+class InvalidRefreshToken(ApplicationError):
+    """A refresh token that is unknown, expired, spent or revoked (one answer for all)."""
+
+
+class LoginThrottled(ApplicationError):
+    """Too many failed logins for this account or from this address; retry later."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"too many failed logins; retry in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PasswordHashingBusy(ApplicationError):
+    """Every password-hashing slot stayed busy for the whole queue timeout; retry later."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"password hashing is saturated; retry in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds

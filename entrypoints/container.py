@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.jwt_tokens import JwtTokenService
+from adapters.limits_throttle import LimitsLoginThrottle, storage_for
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyDatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -27,6 +28,9 @@ from application.get_user import GetUser
 from application.list_items import ListItems
 from application.list_user_items import ListUserItems
 from application.list_users import ListUsers
+from application.log_out import LogOut
+from application.refresh_access_token import RefreshAccessToken
+from application.token_pairs import TokenPairIssuer
 from application.update_item import UpdateItem
 from entrypoints.http.cursors import CursorCodec
 from entrypoints.settings import Settings
@@ -43,7 +47,14 @@ class Container(containers.DeclarativeContainer):
         echo=settings.provided.db_echo,
     )
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
-    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost_kib=settings.provided.argon2_memory_cost_kib,
+        parallelism=settings.provided.argon2_parallelism,
+        max_concurrency=settings.provided.password_hash_concurrency,
+        queue_timeout_seconds=settings.provided.password_hash_queue_timeout_seconds,
+    )
     token_service = providers.Singleton(
         JwtTokenService,
         secret=settings.provided.jwt_secret,
@@ -51,14 +62,34 @@ class Container(containers.DeclarativeContainer):
         audience=settings.provided.jwt_audience,
         ttl_seconds=settings.provided.access_token_ttl_seconds,
     )
+    token_pair_issuer = providers.Singleton(
+        TokenPairIssuer,
+        tokens=token_service,
+        refresh_ttl_seconds=settings.provided.refresh_token_ttl_seconds,
+    )
+    login_throttle = providers.Singleton(
+        LimitsLoginThrottle,
+        storage=providers.Singleton(storage_for, redis_url=settings.provided.redis_url),
+        key_prefix=settings.provided.rate_limit_key_prefix,
+        max_per_account=settings.provided.login_max_failures_per_account,
+        account_window_seconds=settings.provided.login_account_window_seconds,
+        max_per_address=settings.provided.login_max_failures_per_address,
+        address_window_seconds=settings.provided.login_address_window_seconds,
+    )
     database_probe = providers.Singleton(SqlAlchemyDatabaseProbe, engine=engine)
     cursor_codec = providers.Singleton(CursorCodec, secret=settings.provided.jwt_secret)
 
     # Use cases
     create_user = providers.Factory(CreateUser, uow=uow, hasher=password_hasher)
     authenticate_user = providers.Factory(
-        AuthenticateUser, uow=uow, hasher=password_hasher, tokens=token_service
+        AuthenticateUser,
+        uow=uow,
+        hasher=password_hasher,
+        issuer=token_pair_issuer,
+        throttle=login_throttle,
     )
+    refresh_access_token = providers.Factory(RefreshAccessToken, uow=uow, issuer=token_pair_issuer)
+    log_out = providers.Factory(LogOut, uow=uow)
     get_user = providers.Factory(GetUser, uow=uow)
     get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=token_service)
     list_users = providers.Factory(ListUsers, uow=uow)

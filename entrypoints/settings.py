@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.argon2_hasher import DEFAULT_PARAMETERS
 from adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL, PoolOptions, to_async_url
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
@@ -36,6 +38,23 @@ class Settings(BaseSettings):
     jwt_issuer: str = "users-items"
     jwt_audience: str = "users-items"
     access_token_ttl_seconds: int = Field(default=900, ge=1)
+
+    # Security (issue 3): refresh tokens, login throttling, password hashing.
+    refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=1)
+    redis_url: str | None = Field(
+        default=None, description="login-throttle counts in Redis (shared by every process)"
+    )
+    rate_limit_key_prefix: str = Field(default="users-items", min_length=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_account_window_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_address_window_seconds: int = Field(default=60, ge=1)
+    # argon2-cffi's defaults: RFC 9106's low-memory profile (t=3, m=64 MiB, p=4).
+    argon2_time_cost: int = Field(default=DEFAULT_PARAMETERS.time_cost, ge=1)
+    argon2_memory_cost_kib: int = Field(default=DEFAULT_PARAMETERS.memory_cost, ge=8)
+    argon2_parallelism: int = Field(default=DEFAULT_PARAMETERS.parallelism, ge=1)
+    password_hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    password_hash_queue_timeout_seconds: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TypeVar
 
 from application.errors import UserAlreadyExists
 from application.pagination import HasId, PageRequest
+from application.ports import NewRefreshToken, StoredRefreshToken
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -20,11 +22,17 @@ class InMemoryState:
 
     users: dict[int, User] = field(default_factory=dict)
     items: dict[int, Item] = field(default_factory=dict)
+    refresh_tokens: dict[str, StoredRefreshToken] = field(default_factory=dict)
     last_user_id: int = 0
     last_item_id: int = 0
 
     def copy(self) -> InMemoryState:
-        return replace(self, users=dict(self.users), items=dict(self.items))
+        return replace(
+            self,
+            users=dict(self.users),
+            items=dict(self.items),
+            refresh_tokens=dict(self.refresh_tokens),
+        )
 
 
 def _page(rows: Iterable[T], page: PageRequest) -> Sequence[T]:
@@ -67,6 +75,10 @@ class InMemoryUserRepository:
         wanted = username.lower()
         return next((u for u in self._state.users.values() if u.username.lower() == wanted), None)
 
+    async def set_password_hash(self, user_id: int, hashed_password: str) -> None:
+        if (user := self._state.users.get(user_id)) is not None:
+            self._state.users[user_id] = replace(user, hashed_password=hashed_password)
+
     async def list(self, page: PageRequest) -> Sequence[User]:
         return _page(self._state.users.values(), page)
 
@@ -102,3 +114,41 @@ class InMemoryItemRepository:
 
     async def delete(self, item_id: int) -> None:
         self._state.items.pop(item_id, None)
+
+
+class InMemoryRefreshTokenRepository:
+    """Atomic spends for free: the unit of work's lock makes transactions serialisable."""
+
+    def __init__(self, state: InMemoryState) -> None:
+        self._state = state
+
+    async def add(self, token: NewRefreshToken) -> None:
+        if token.token_hash in self._state.refresh_tokens:
+            raise ValueError("duplicate refresh token hash")
+        self._state.refresh_tokens[token.token_hash] = StoredRefreshToken(
+            token_hash=token.token_hash,
+            family_id=token.family_id,
+            user_id=token.user_id,
+            issued_at=token.issued_at,
+            expires_at=token.expires_at,
+            spent_at=None,
+            revoked_at=None,
+        )
+
+    async def get(self, token_hash: str) -> StoredRefreshToken | None:
+        return self._state.refresh_tokens.get(token_hash)
+
+    async def spend(self, token_hash: str, now: datetime) -> StoredRefreshToken | None:
+        stored = self._state.refresh_tokens.get(token_hash)
+        if stored is None or stored.spent_at is not None or stored.revoked_at is not None:
+            return None
+        if stored.expires_at <= now:
+            return None
+        spent = replace(stored, spent_at=now)
+        self._state.refresh_tokens[token_hash] = spent
+        return spent
+
+    async def revoke_family(self, family_id: str, now: datetime) -> None:
+        for token_hash, stored in list(self._state.refresh_tokens.items()):
+            if stored.family_id == family_id and stored.revoked_at is None:
+                self._state.refresh_tokens[token_hash] = replace(stored, revoked_at=now)

@@ -8,6 +8,7 @@ from typing import Self
 
 from adapters.memory.repositories import (
     InMemoryItemRepository,
+    InMemoryRefreshTokenRepository,
     InMemoryState,
     InMemoryUserRepository,
 )
@@ -29,6 +30,7 @@ class InMemoryDatabase:
 class InMemoryUnitOfWork:
     users: InMemoryUserRepository
     items: InMemoryItemRepository
+    refresh_tokens: InMemoryRefreshTokenRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -39,6 +41,7 @@ class InMemoryUnitOfWork:
         self._working = self._database.state.copy()
         self.users = InMemoryUserRepository(self._working)
         self.items = InMemoryItemRepository(self._working)
+        self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)
         return self
 
     async def __aexit__(
@@ -60,3 +63,4 @@ class InMemoryUnitOfWork:
         self._working = self._working.copy()
         self.users = InMemoryUserRepository(self._working)
         self.items = InMemoryItemRepository(self._working)
+        self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)

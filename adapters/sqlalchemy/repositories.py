@@ -106,6 +106,11 @@ class SqlAlchemyUserRepository:
             select(*_USER_COLUMNS).where(func.lower(users.c.username) == func.lower(username))
         )
 
+    async def set_password_hash(self, user_id: int, hashed_password: str) -> None:
+        await self._connection.execute(
+            update(users).where(users.c.id == user_id).values(hashed_password=hashed_password)
+        )
+
     async def list(self, page: PageRequest) -> Sequence[User]:
         result = await self._connection.execute(_keyset(select(*_USER_COLUMNS), users.c.id, page))
         return [_user(row) for row in result]

@@ -71,3 +71,27 @@ items = Table(
 )
 # A user's keyset page (WHERE owner_id = ? AND id > ? ORDER BY id) is one index range scan.
 Index("ix_items_owner_id_id", items.c.owner_id, items.c.id)
+
+# Refresh tokens: only the SHA-256 of each token (hex) is stored. A family is every token
+# descended from one login; reuse of a spent token revokes the family.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("family_id", String(32), nullable=False),
+    Column(
+        "user_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("spent_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("uq_refresh_tokens_token_hash", refresh_tokens.c.token_hash, unique=True)
+Index("ix_refresh_tokens_family_id", refresh_tokens.c.family_id)
+Index("ix_refresh_tokens_user_id", refresh_tokens.c.user_id)

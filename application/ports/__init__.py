@@ -1,7 +1,13 @@
 """Ports: what the use cases need from the outside world, as ``typing.Protocol``s."""
 
 from application.ports.health_probe import HealthProbe
+from application.ports.login_throttle import LoginThrottle
 from application.ports.password_hasher import PasswordHasher
+from application.ports.refresh_tokens import (
+    NewRefreshToken,
+    RefreshTokenRepository,
+    StoredRefreshToken,
+)
 from application.ports.repositories import ItemRepository, UserRepository
 from application.ports.token_service import AccessToken, TokenService
 from application.ports.unit_of_work import UnitOfWork
@@ -10,7 +16,11 @@ __all__ = [
     "AccessToken",
     "HealthProbe",
     "ItemRepository",
+    "LoginThrottle",
+    "NewRefreshToken",
     "PasswordHasher",
+    "RefreshTokenRepository",
+    "StoredRefreshToken",
     "TokenService",
     "UnitOfWork",
     "UserRepository",

@@ -26,6 +26,10 @@ class UserRepository(Protocol):
         """Case-insensitive look-up."""
         ...
 
+    async def set_password_hash(self, user_id: int, hashed_password: str) -> None:
+        """Replace a user's stored password hash (after a rehash with current parameters)."""
+        ...
+
     async def list(self, page: PageRequest) -> Sequence[User]:
         """Up to ``page.fetch_size`` users with id above ``page.after_id``, ascending id."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.refresh_tokens import RefreshTokenRepository
 from application.ports.repositories import ItemRepository, UserRepository
 
 
@@ -19,6 +20,9 @@ class UnitOfWork(Protocol):
 
     @property
     def items(self) -> ItemRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from entrypoints.container import Container
 from entrypoints.http import dependencies
-from entrypoints.http.middleware import BodySizeLimitMiddleware
+from entrypoints.http.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from entrypoints.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, install_problem_handlers
 from entrypoints.http.routers import auth, health, items, users
 
@@ -48,13 +48,16 @@ def create_app(container: Container | None = None) -> FastAPI:
     for module in (auth, users, items, health):
         app.include_router(module.router)
 
-    # Outermost last: the request id wraps everything, so even a 413 carries it.
+    # Outermost last: the request id wraps everything, so even a 413 carries it; the security
+    # headers wrap that. (A 500 leaves through Starlette's ServerErrorMiddleware, outside all of
+    # these; problems.py's handler adds the same headers itself.)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,
         validator=lambda value: _SANE_REQUEST_ID.fullmatch(value) is not None,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

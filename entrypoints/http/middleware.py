@@ -1,10 +1,13 @@
-"""Pure ASGI middleware: a request-body size limit applied before anything parses the body."""
+"""Pure ASGI middleware: a request-body size limit applied before anything parses the body, and
+the security headers every response carries."""
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.problems import problem
+from entrypoints.http.security_headers import security_headers
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -80,3 +83,26 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int)
         headers={"Connection": "close"},  # stop reading what the client still sends
     )
     await response(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``security_headers`` to the response start message: no body buffering, no
+    ``BaseHTTPMiddleware`` task per request, one header-list append on the hot path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

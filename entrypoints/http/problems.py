@@ -24,13 +24,17 @@ from starlette.types import ExceptionHandler
 from application.errors import (
     ApplicationError,
     InvalidCredentials,
+    InvalidRefreshToken,
     ItemNotFound,
+    LoginThrottled,
     NotAuthenticated,
     NotResourceOwner,
+    PasswordHashingBusy,
     StorageUnavailable,
     UserAlreadyExists,
     UserNotFound,
 )
+from entrypoints.http.security_headers import security_headers
 
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -80,7 +84,8 @@ def problem(
 class _Mapping:
     status: int
     detail: Callable[[Any], str]
-    headers: Mapping[str, str] | None = None
+    # Fixed headers, or a function of the error for headers that carry its data (Retry-After).
+    headers: Mapping[str, str] | Callable[[Any], Mapping[str, str]] | None = None
     errors: Callable[[Any], list[dict[str, str]]] | None = None
 
 
@@ -107,6 +112,21 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
         lambda e: "The database is unavailable; try again shortly.",
         headers={"Retry-After": "1"},
     ),
+    InvalidRefreshToken: _Mapping(
+        401,
+        lambda e: "The refresh token is unknown, expired or no longer valid; log in again.",
+        headers=_BEARER_CHALLENGE,
+    ),
+    LoginThrottled: _Mapping(
+        429,
+        lambda e: f"Too many failed logins; try again in {e.retry_after_seconds} seconds.",
+        headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
+    ),
+    PasswordHashingBusy: _Mapping(
+        503,
+        lambda e: "The service is busy; try again shortly.",
+        headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
+    ),
 }
 
 
@@ -122,7 +142,8 @@ async def _application_error(request: Request, error: ApplicationError) -> JSONR
     if mapping is None:
         return await _unexpected_error(request, error)
     extensions = {"errors": mapping.errors(error)} if mapping.errors else {}
-    return problem(mapping.status, mapping.detail(error), headers=mapping.headers, **extensions)
+    headers = mapping.headers(error) if callable(mapping.headers) else mapping.headers
+    return problem(mapping.status, mapping.detail(error), headers=headers, **extensions)
 
 
 def _field_name(location: Sequence[Any]) -> str:
@@ -176,7 +197,8 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return problem(
         500,
         f"An unexpected error occurred; quote request id {request_id} when reporting it.",
-        headers={REQUEST_ID_HEADER: request_id},
+        # Sent by Starlette's ServerErrorMiddleware, outside SecurityHeadersMiddleware.
+        headers={REQUEST_ID_HEADER: request_id, **security_headers(request.url.path)},
         request_id=request_id,
     )
 
@@ -205,8 +227,10 @@ _DESCRIPTIONS = {
     409: "The email or username is already taken.",
     413: "The request body exceeds 1 MiB.",
     422: "The request is not valid; `errors` names each field.",
+    429: "Too many failed logins for this account or address; see `Retry-After`.",
     500: "An unexpected error; the body names the request id.",
-    503: "A dependency (the database) is unavailable.",
+    503: "A dependency (the database) is unavailable, or password hashing is saturated; see "
+    "`Retry-After`.",
 }
 
 

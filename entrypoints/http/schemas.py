@@ -176,10 +176,23 @@ class ItemPage(BaseModel):
     next_cursor: str | None
 
 
+class RefreshTokenBody(RequestModel):
+    """A refresh token from ``POST /auth/token`` or ``POST /auth/refresh``."""
+
+    # secrets.token_urlsafe(32) is 43 characters; anything far longer is not one of ours.
+    refresh_token: Annotated[
+        str, StringConstraints(min_length=1, max_length=200), AfterValidator(_storable)
+    ]
+
+
 class Token(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, no secret
     expires_in: int = Field(description="seconds until the access token expires")
+    refresh_token: str = Field(
+        description="single use: `POST /auth/refresh` spends it for a new pair; valid for "
+        "REFRESH_TOKEN_TTL_SECONDS (14 days by default)"
+    )
 
 
 class Health(BaseModel):

@@ -64,7 +64,8 @@ def test_upgrade_head_builds_the_schema_from_nothing(empty_database_url: str) ->
 
     upgrade_to_head(empty_database_url)
 
-    assert _inspect(empty_database_url, _tables) == {"users", "items", "alembic_version"}
+    assert _inspect(empty_database_url, _tables) == {*metadata.tables, "alembic_version"}
+    assert {"users", "items", "refresh_tokens"} <= set(metadata.tables)
     head = ScriptDirectory.from_config(alembic_config(empty_database_url)).get_current_head()
     assert _inspect(empty_database_url, _current_revision) == head
 
@@ -110,3 +111,7 @@ def test_the_indexes_the_queries_need_exist(empty_database_url: str) -> None:
     assert "unique index" in found["uq_users_username_lower"]
     assert "lower(username)" in found["uq_users_username_lower"]
     assert found["ix_items_owner_id_id"].endswith("(owner_id, id)")
+    # A refresh is a look-up by token hash; reuse revokes by family.
+    assert "unique index" in found["uq_refresh_tokens_token_hash"]
+    assert found["uq_refresh_tokens_token_hash"].endswith("(token_hash)")
+    assert found["ix_refresh_tokens_family_id"].endswith("(family_id)")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from limits.aio.storage import MemoryStorage, Storage
+
 from adapters.jwt_tokens import JwtTokenService
+from adapters.limits_throttle import LimitsLoginThrottle
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.pagination import MAX_PAGE_SIZE, HasId, PageRequest
+from application.token_pairs import Clock, TokenPairIssuer, utc_now
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
 from tests.conftest import TEST_JWT_SECRET
@@ -15,11 +20,30 @@ from tests.conftest import TEST_JWT_SECRET
 ISSUER = "users-items-test"
 AUDIENCE = "users-items-test-clients"
 TTL_SECONDS = 900
+REFRESH_TTL_SECONDS = 3600
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 8
 PLACEHOLDER_HASH = "not-a-real-hash"  # for users who never log in
 
 
 def make_tokens(secret: str = TEST_JWT_SECRET) -> JwtTokenService:
     return JwtTokenService(secret=secret, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=TTL_SECONDS)
+
+
+def make_issuer(tokens: JwtTokenService, clock: Clock = utc_now) -> TokenPairIssuer:
+    return TokenPairIssuer(tokens, refresh_ttl_seconds=REFRESH_TTL_SECONDS, clock=clock)
+
+
+def make_throttle(storage: Storage | None = None) -> LimitsLoginThrottle:
+    """The real ``limits`` throttle, over its memory storage unless told otherwise."""
+    return LimitsLoginThrottle(
+        storage=storage or MemoryStorage(),
+        key_prefix=f"test-{uuid.uuid4().hex}",
+        max_per_account=MAX_FAILURES_PER_ACCOUNT,
+        account_window_seconds=900,
+        max_per_address=MAX_FAILURES_PER_ADDRESS,
+        address_window_seconds=60,
+    )
 
 
 async def add_user(

@@ -8,7 +8,7 @@ from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.authenticate_user import AuthenticateUser, AuthenticateUserCommand
 from application.errors import InvalidCredentials
 from domain.user import User
-from tests.unit.support import TTL_SECONDS, add_user
+from tests.unit.support import TTL_SECONDS, add_user, make_issuer, make_throttle
 
 PASSWORD = "correct horse"
 
@@ -17,7 +17,7 @@ PASSWORD = "correct horse"
 def authenticate(
     db: InMemoryDatabase, hasher: Argon2PasswordHasher, tokens: JwtTokenService
 ) -> AuthenticateUser:
-    return AuthenticateUser(InMemoryUnitOfWork(db), hasher, tokens)
+    return AuthenticateUser(InMemoryUnitOfWork(db), hasher, make_issuer(tokens), make_throttle())
 
 
 async def ada(
@@ -39,7 +39,7 @@ async def test_a_username_or_email_and_the_right_password_get_a_token_for_that_u
 
     token = await authenticate.execute(AuthenticateUserCommand(login=login, password=PASSWORD))
 
-    assert tokens.verify(token.token) == user.id
+    assert tokens.verify(token.access_token) == user.id
     assert token.expires_in == TTL_SECONDS
 
 

@@ -1,34 +1,80 @@
-"""POST /auth/token: the OAuth2 password grant."""
+"""/auth: log in (the OAuth2 password grant), refresh a token pair, log out."""
 
 # No `from __future__ import annotations`: dependency-injector reads the Provide markers
 # from evaluated annotations.
 from typing import Annotated
 
 from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from application.authenticate_user import AuthenticateUser, AuthenticateUserCommand
+from application.log_out import LogOut
+from application.refresh_access_token import RefreshAccessToken
+from application.token_pairs import TokenPair
 from entrypoints.container import Container
 from entrypoints.http.problems import problem_responses
-from entrypoints.http.schemas import LoginForm, Token
+from entrypoints.http.schemas import LoginForm, RefreshTokenBody, Token
 
+# Every /auth response carries Cache-Control: no-store (SecurityHeadersMiddleware).
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post(
     "/token",
     operation_id="create_access_token",
-    summary="Log in: exchange a username (or email) and password for an access token",
-    responses=problem_responses(400, 401, 422),
+    summary="Log in: exchange a username (or email) and password for a token pair",
+    responses=problem_responses(400, 401, 422, 429, 503),
 )
 @inject
 async def create_access_token(
     form: Annotated[LoginForm, Form()],
-    response: Response,
+    request: Request,
     authenticate_user: Annotated[AuthenticateUser, Depends(Provide[Container.authenticate_user])],
 ) -> Token:
-    response.headers["Cache-Control"] = "no-store"
-    token = await authenticate_user.execute(
-        AuthenticateUserCommand(login=form.username, password=form.password)
+    # The TCP peer; behind a proxy, uvicorn's --proxy-headers (on in `serve`) puts the client
+    # from X-Forwarded-For here when the proxy is in FORWARDED_ALLOW_IPS.
+    client_address = request.client.host if request.client else None
+    pair = await authenticate_user.execute(
+        AuthenticateUserCommand(
+            login=form.username, password=form.password, client_address=client_address
+        )
     )
-    return Token(access_token=token.token, expires_in=token.expires_in)
+    return _token(pair)
+
+
+@router.post(
+    "/refresh",
+    operation_id="refresh_access_token",
+    summary="Spend a refresh token for a new token pair",
+    responses=problem_responses(400, 401, 422),
+)
+@inject
+async def refresh_access_token(
+    body: RefreshTokenBody,
+    refresh: Annotated[RefreshAccessToken, Depends(Provide[Container.refresh_access_token])],
+) -> Token:
+    return _token(await refresh.execute(body.refresh_token))
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="log_out",
+    summary="Revoke a refresh token (and every token of its login)",
+    responses=problem_responses(400, 401, 422),
+)
+@inject
+async def log_out(
+    body: RefreshTokenBody,
+    log_out: Annotated[LogOut, Depends(Provide[Container.log_out])],
+) -> Response:
+    await log_out.execute(body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _token(pair: TokenPair) -> Token:
+    return Token(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+    )

@@ -25,7 +25,7 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     status_code=status.HTTP_201_CREATED,
     operation_id="create_user",
     summary="Sign up",
-    responses=problem_responses(400, 409, 422),
+    responses=problem_responses(400, 409, 422, 503),
 )
 @inject
 async def create_user(

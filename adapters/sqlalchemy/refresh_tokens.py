@@ -1,0 +1,91 @@
+"""Refresh-token storage as Core statements on the unit of work's connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.tables import refresh_tokens
+from application.ports import NewRefreshToken, StoredRefreshToken
+
+_COLUMNS = (
+    refresh_tokens.c.token_hash,
+    refresh_tokens.c.family_id,
+    refresh_tokens.c.user_id,
+    refresh_tokens.c.issued_at,
+    refresh_tokens.c.expires_at,
+    refresh_tokens.c.spent_at,
+    refresh_tokens.c.revoked_at,
+)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every one we stored was UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _stored(row: Any) -> StoredRefreshToken:
+    return StoredRefreshToken(
+        token_hash=row.token_hash,
+        family_id=row.family_id,
+        user_id=row.user_id,
+        issued_at=_utc(row.issued_at) or row.issued_at,
+        expires_at=_utc(row.expires_at) or row.expires_at,
+        spent_at=_utc(row.spent_at),
+        revoked_at=_utc(row.revoked_at),
+    )
+
+
+class SqlAlchemyRefreshTokenRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, token: NewRefreshToken) -> None:
+        await self._connection.execute(
+            insert(refresh_tokens).values(
+                token_hash=token.token_hash,
+                family_id=token.family_id,
+                user_id=token.user_id,
+                issued_at=token.issued_at,
+                expires_at=token.expires_at,
+            )
+        )
+
+    async def get(self, token_hash: str) -> StoredRefreshToken | None:
+        row = (
+            await self._connection.execute(
+                select(*_COLUMNS).where(refresh_tokens.c.token_hash == token_hash)
+            )
+        ).first()
+        return None if row is None else _stored(row)
+
+    async def spend(self, token_hash: str, now: datetime) -> StoredRefreshToken | None:
+        # The WHERE clause is the whole decision. On PostgreSQL a concurrent UPDATE of the same
+        # row waits for the first to commit, then re-checks spent_at IS NULL and matches nothing;
+        # on SQLite (BEGIN IMMEDIATE) the second transaction waits for the write lock and then
+        # sees the committed spend. Either way the row count says who won.
+        result = await self._connection.execute(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.token_hash == token_hash,
+                refresh_tokens.c.spent_at.is_(None),
+                refresh_tokens.c.revoked_at.is_(None),
+                refresh_tokens.c.expires_at > now,
+            )
+            .values(spent_at=now)
+        )
+        if result.rowcount != 1:
+            return None
+        return await self.get(token_hash)
+
+    async def revoke_family(self, family_id: str, now: datetime) -> None:
+        await self._connection.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )

@@ -1,0 +1,31 @@
+"""LogOut: revoke a refresh token, and with it every token of its login family."""
+
+from __future__ import annotations
+
+from application.errors import InvalidRefreshToken
+from application.ports import UnitOfWork
+from application.token_pairs import Clock, hash_refresh_token, utc_now
+
+
+class LogOut:
+    """A live token (unspent, unrevoked, unexpired) revokes its family: the session ends. Anything
+    else is ``InvalidRefreshToken``; a spent token is reuse, so its family is revoked as well.
+    Access tokens already issued stay valid until they expire (at most ACCESS_TOKEN_TTL_SECONDS).
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, refresh_token: str) -> None:
+        now = self._clock()
+        async with self._uow:
+            stored = await self._uow.refresh_tokens.get(hash_refresh_token(refresh_token))
+            if stored is None:
+                raise InvalidRefreshToken
+            live = stored.spent_at is None and stored.revoked_at is None and stored.expires_at > now
+            if live or stored.spent_at is not None:
+                await self._uow.refresh_tokens.revoke_family(stored.family_id, now)
+                await self._uow.commit()
+            if not live:
+                raise InvalidRefreshToken

@@ -1,0 +1,43 @@
+"""Refresh-token storage port. Only a hash of each token is stored, never the token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class NewRefreshToken:
+    token_hash: str
+    family_id: str  # every token descended from one login shares it
+    user_id: int
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRefreshToken:
+    token_hash: str
+    family_id: str
+    user_id: int
+    issued_at: datetime
+    expires_at: datetime
+    spent_at: datetime | None
+    revoked_at: datetime | None
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: NewRefreshToken) -> None: ...
+
+    async def get(self, token_hash: str) -> StoredRefreshToken | None: ...
+
+    async def spend(self, token_hash: str, now: datetime) -> StoredRefreshToken | None:
+        """Mark the token spent if, and only if, it is unspent, unrevoked and unexpired at
+        ``now``; return it then, else None. Atomic: of concurrent calls for one token, exactly
+        one gets it (a conditional UPDATE whose row count decides)."""
+        ...
+
+    async def revoke_family(self, family_id: str, now: datetime) -> None:
+        """Revoke every token of the family that is not revoked yet."""
+        ...
