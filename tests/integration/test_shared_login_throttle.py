@@ -1,0 +1,79 @@
+"""Two ``users-items serve`` processes with one REDIS_URL share the login-failure count."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.api.test_login_throttle import REDIS_URL, redis_available
+from tests.integration.test_serve import COMMAND, _free_port, _wait_ready
+
+
+@pytest.fixture
+def serve_with_redis(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Starts instances in ``tmp_path`` (one SQLite file) sharing Redis under a fresh prefix."""
+    if not redis_available():
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but no Redis at {REDIS_URL}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"users-items-test-{uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "REDIS_URL": REDIS_URL,
+        "RATE_LIMIT_KEY_PREFIX": prefix,
+        # Cheap hashing: this test is about the shared count, not the cost.
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST_KIB": "1024",
+        "ARGON2_PARALLELISM": "1",
+    }
+    env.pop("DATABASE_URL", None)
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start() -> str:
+        port = _free_port()
+        log = (tmp_path / f"serve-{port}.log").open("ab")
+        process = subprocess.Popen(  # noqa: S603 - our own command
+            [COMMAND, "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=log
+        )
+        processes.append(process)
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_ready(base_url, process)
+        return base_url
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"*{prefix}*"):
+        client.delete(key)
+
+
+def test_two_processes_share_one_failure_count(serve_with_redis: Callable[[], str]) -> None:
+    first, second = serve_with_redis(), serve_with_redis()
+    signup = httpx.post(
+        f"{first}/users",
+        json={"email": "ada@example.com", "username": "ada", "password": "correct horse"},
+    )
+    assert signup.status_code == 201, signup.text
+    wrong = {"username": "ada", "password": "wrong horse"}
+
+    statuses = [
+        httpx.post(f"{instance}/auth/token", data=wrong).status_code
+        for instance in (first, second, first, second, first)
+    ]
+    assert statuses == [401] * 5
+
+    for instance in (second, first):
+        throttled = httpx.post(f"{instance}/auth/token", data=wrong)
+        assert throttled.status_code == 429, throttled.text
+        assert int(throttled.headers["retry-after"]) >= 1
