@@ -9,8 +9,9 @@ import time
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 
-from application.errors import LoginThrottled
+from application.errors import LoginThrottled, LoginThrottleUnavailable
 
 
 def storage_for(redis_url: str | None) -> Storage:
@@ -18,7 +19,8 @@ def storage_for(redis_url: str | None) -> Storage:
     per-process memory store."""
     if redis_url is None:
         return MemoryStorage()
-    return RedisStorage(f"async+{redis_url.removeprefix('async+')}")
+    # wrap_exceptions: every driver error arrives as limits' StorageError, translated below.
+    return RedisStorage(f"async+{redis_url.removeprefix('async+')}", wrap_exceptions=True)
 
 
 class LimitsLoginThrottle:
@@ -28,6 +30,9 @@ class LimitsLoginThrottle:
     ``check`` and ``record_failure`` are separate round trips, so N logins racing for the last
     free attempt may all get their verification: the overshoot is bounded by the concurrency of
     one attacker's requests (and each one still costs a full argon2 verification).
+
+    When the storage (Redis) fails, logins fail closed: ``LoginThrottleUnavailable`` (503), never
+    an unthrottled login.
     """
 
     def __init__(
@@ -49,6 +54,26 @@ class LimitsLoginThrottle:
         )
 
     async def check(self, account: str, address: str | None) -> None:
+        try:
+            await self._check(account, address)
+        except StorageError as error:
+            raise LoginThrottleUnavailable from error
+
+    async def record_failure(self, account: str, address: str | None) -> None:
+        try:
+            await self._limiter.hit(self._per_account, account)
+            if address is not None:
+                await self._limiter.hit(self._per_address, address)
+        except StorageError as error:
+            raise LoginThrottleUnavailable from error
+
+    async def record_success(self, account: str) -> None:
+        try:
+            await self._limiter.clear(self._per_account, account)
+        except StorageError as error:
+            raise LoginThrottleUnavailable from error
+
+    async def _check(self, account: str, address: str | None) -> None:
         counts = [(self._per_account, account)]
         if address is not None:
             counts.append((self._per_address, address))
@@ -59,14 +84,6 @@ class LimitsLoginThrottle:
         ]
         if waits:
             raise LoginThrottled(retry_after_seconds=max(waits))
-
-    async def record_failure(self, account: str, address: str | None) -> None:
-        await self._limiter.hit(self._per_account, account)
-        if address is not None:
-            await self._limiter.hit(self._per_address, address)
-
-    async def record_success(self, account: str) -> None:
-        await self._limiter.clear(self._per_account, account)
 
     async def _seconds_until_free(self, item: RateLimitItem, key: str) -> int:
         stats = await self._limiter.get_window_stats(item, key)

@@ -56,6 +56,11 @@ class LoginThrottled(ApplicationError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class LoginThrottleUnavailable(ApplicationError):
+    """The failed-login counts cannot be read or written (their store is down): logins are
+    refused rather than let through unthrottled."""
+
+
 class PasswordHashingBusy(ApplicationError):
     """Every password-hashing slot stayed busy for the whole queue timeout; retry later."""
 

@@ -27,6 +27,7 @@ from application.errors import (
     InvalidRefreshToken,
     ItemNotFound,
     LoginThrottled,
+    LoginThrottleUnavailable,
     NotAuthenticated,
     NotResourceOwner,
     PasswordHashingBusy,
@@ -121,6 +122,11 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
         429,
         lambda e: f"Too many failed logins; try again in {e.retry_after_seconds} seconds.",
         headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
+    ),
+    LoginThrottleUnavailable: _Mapping(
+        503,
+        lambda e: "Logging in is unavailable right now; try again shortly.",
+        headers={"Retry-After": "1"},
     ),
     PasswordHashingBusy: _Mapping(
         503,

@@ -7,6 +7,7 @@ prefix, so parallel runs and leftovers never meet.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 
@@ -160,3 +161,28 @@ async def test_in_redis_mode_the_counts_live_in_redis_under_the_prefix(
 
     keys = redis.Redis.from_url(redis_url).keys(f"*{key_prefix}*")
     assert keys
+
+
+async def test_when_redis_is_down_logins_fail_closed_with_503(
+    database_url: str, clean_engine: AsyncEngine, key_prefix: str
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    container = build_container(
+        database_url,
+        redis_url=f"redis://127.0.0.1:{closed_port}/0",
+        rate_limit_key_prefix=key_prefix,
+    )
+    container.engine.override(providers.Object(clean_engine))
+    try:
+        async with app_client(container) as client:
+            await sign_up(client, "ada")
+            ok = {"username": "ada", "password": PASSWORD}
+            response = await client.post("/auth/token", data=ok)
+    finally:
+        container.password_hasher().close()
+
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "1"
+    assert "access_token" not in response.text
