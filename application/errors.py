@@ -42,3 +42,11 @@ class NotAuthenticated(ApplicationError):
 
 class StorageUnavailable(ApplicationError):
     """The database cannot be reached right now; the request may be retried."""
+
+
+class OutboxMessageNotDead(ApplicationError):
+    """``outbox retry`` named a message that does not exist or is not dead."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"outbox message {message_id} does not exist or is not dead")
+        self.message_id = message_id

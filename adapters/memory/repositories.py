@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from application.errors import UserAlreadyExists
 from application.pagination import HasId, PageRequest
+from application.ports.outbox import OutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -22,9 +23,13 @@ class InMemoryState:
     items: dict[int, Item] = field(default_factory=dict)
     last_user_id: int = 0
     last_item_id: int = 0
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    last_outbox_id: int = 0
 
     def copy(self) -> InMemoryState:
-        return replace(self, users=dict(self.users), items=dict(self.items))
+        return replace(
+            self, users=dict(self.users), items=dict(self.items), outbox=dict(self.outbox)
+        )
 
 
 def _page(rows: Iterable[T], page: PageRequest) -> Sequence[T]:

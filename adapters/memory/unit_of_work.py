@@ -6,6 +6,7 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.outbox import InMemoryOutbox
 from adapters.memory.repositories import (
     InMemoryItemRepository,
     InMemoryState,
@@ -29,6 +30,7 @@ class InMemoryDatabase:
 class InMemoryUnitOfWork:
     users: InMemoryUserRepository
     items: InMemoryItemRepository
+    outbox: InMemoryOutbox
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -39,6 +41,7 @@ class InMemoryUnitOfWork:
         self._working = self._database.state.copy()
         self.users = InMemoryUserRepository(self._working)
         self.items = InMemoryItemRepository(self._working)
+        self.outbox = InMemoryOutbox(self._working)
         return self
 
     async def __aexit__(
@@ -60,3 +63,4 @@ class InMemoryUnitOfWork:
         self._working = self._working.copy()
         self.users = InMemoryUserRepository(self._working)
         self.items = InMemoryItemRepository(self._working)
+        self.outbox = InMemoryOutbox(self._working)

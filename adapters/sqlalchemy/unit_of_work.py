@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
 from application.errors import StorageUnavailable
 
@@ -33,6 +34,7 @@ class SqlAlchemyUnitOfWork:
 
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
+    outbox: SqlAlchemyOutbox
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -47,6 +49,7 @@ class SqlAlchemyUnitOfWork:
             raise
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
+        self.outbox = SqlAlchemyOutbox(self._connection)
         return self
 
     async def __aexit__(

@@ -1,6 +1,8 @@
 """Ports: what the use cases need from the outside world, as ``typing.Protocol``s."""
 
 from application.ports.health_probe import HealthProbe
+from application.ports.notifier import Notification, NotificationFailed, Notifier
+from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 from application.ports.password_hasher import PasswordHasher
 from application.ports.repositories import ItemRepository, UserRepository
 from application.ports.token_service import AccessToken, TokenService
@@ -10,6 +12,13 @@ __all__ = [
     "AccessToken",
     "HealthProbe",
     "ItemRepository",
+    "NewOutboxMessage",
+    "Notification",
+    "NotificationFailed",
+    "Notifier",
+    "Outbox",
+    "OutboxMessage",
+    "OutboxStatus",
     "PasswordHasher",
     "TokenService",
     "UnitOfWork",

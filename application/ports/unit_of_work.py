@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.outbox import Outbox
 from application.ports.repositories import ItemRepository, UserRepository
 
 
@@ -19,6 +20,11 @@ class UnitOfWork(Protocol):
 
     @property
     def items(self) -> ItemRepository: ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """Events to deliver once this transaction has committed (see DeliverOutboxMessages)."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 
