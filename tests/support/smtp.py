@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,10 +22,13 @@ class RecordingHandler:
     """Accepts every message (or refuses with ``refusal``) and keeps it."""
 
     refusal: str | None = None
+    delay_seconds: float = 0.0  # a slow server: each message takes this long to accept
     received: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         if self.refusal is not None:
             return self.refusal
         content = cast(bytes, envelope.original_content or envelope.content)
