@@ -7,7 +7,6 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -86,9 +85,9 @@ def delivered_lines(log: Path) -> int:
 
 
 @pytest.fixture
-async def slow_smtp(smtp: SmtpServer) -> AsyncIterator[SmtpServer]:
+def slow_smtp(smtp: SmtpServer) -> SmtpServer:
     smtp.handler.delay_seconds = 0.05  # ~20 mails/s: the kill lands in the middle of a batch
-    yield smtp
+    return smtp
 
 
 async def test_a_worker_killed_mid_batch_loses_no_welcome_email(
