@@ -16,11 +16,19 @@ from application.errors import StorageUnavailable
 # What "the database is not there" looks like from below: refused or dropped connections,
 # a pool that hands out nothing in time, the server shutting down.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)
+# SQLSTATEs of a server that is going away or not back yet, which asyncpg raises as plain
+# errors: class 08 (connection exception), admin/crash shutdown, "the database system is
+# starting up / shutting down" (57P03), too many connections.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
 
 
 def _is_unavailable(error: BaseException) -> bool:
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
+            return True
     return isinstance(error, _UNAVAILABLE)
 
 
