@@ -20,7 +20,7 @@ async def run_worker(container: Container, stop: asyncio.Event | None = None) ->
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    settings = container.settings()
+    poll_seconds = container.settings().outbox_poll_seconds
     deliver = container.deliver_outbox_messages()
     logger.info("outbox worker started")
     try:
@@ -28,15 +28,18 @@ async def run_worker(container: Container, stop: asyncio.Event | None = None) ->
             try:
                 report = await deliver.execute(should_stop=stop.is_set)
             except StorageUnavailable:
-                logger.warning(
-                    "database unavailable; retrying in %ss", settings.outbox_poll_seconds
-                )
+                logger.warning("database unavailable; next try in %ss", poll_seconds)
+                claimed = 0
+            except Exception:
+                # A bug or a surprise from below must not stop delivery for good: log it, wait,
+                # try again (an unfinished claim comes back when its lease runs out).
+                logger.exception("outbox pass failed; next try in %ss", poll_seconds)
                 claimed = 0
             else:
                 claimed = report.claimed
             if claimed == 0:  # idle, or the database is away: wait, but wake up for a stop
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.outbox_poll_seconds)
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
