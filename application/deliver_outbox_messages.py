@@ -89,14 +89,18 @@ class DeliverOutboxMessages:
 
     async def execute(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
         """Deliver up to one batch. Between messages, ``should_stop()`` is asked; when it says
-        yes, the message in hand is finished and the rest of the batch is handed back."""
+        yes, the message in hand is finished and the rest of the batch is handed back. So is the
+        rest once half the lease has passed: a message is only started while at least half its
+        lease remains, so no other worker can claim it while it is being delivered (as long as
+        one delivery takes less than half the lease)."""
         now = self._clock()
         async with self._uow:
             batch = await self._uow.outbox.claim(now, now + self._lease, self._batch_size)
             await self._uow.commit()
         delivered = retried = dead = released = 0
+        start_by = now + self._lease / 2
         for index, message in enumerate(batch):
-            if should_stop():
+            if should_stop() or self._clock() >= start_by:
                 released = await self._release(batch[index:])
                 break
             outcome = await self._deliver(message)

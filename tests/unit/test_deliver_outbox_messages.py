@@ -206,3 +206,29 @@ def test_backoff_grows_exponentially_and_is_capped(failures: int, low: float, hi
 
     assert all(low <= d <= high for d in delays)
     assert len(set(delays)) > 1  # jittered
+
+
+class SlowNotifier(RecordingNotifier):
+    """Each send takes 20 s of the clock's time."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    async def send(self, notification: Notification) -> None:
+        self.clock.now += timedelta(seconds=20)
+        await super().send(notification)
+
+
+async def test_no_message_is_started_in_the_second_half_of_the_lease(
+    db: InMemoryDatabase,
+) -> None:
+    await record(db, 4)
+    clock = Clock()
+    notifier = SlowNotifier(clock)
+
+    report = await deliver(db, notifier, clock).execute()  # lease: 60 s
+
+    # Started at 0 s and 20 s; at 40 s half the lease has passed: the rest goes back.
+    assert (report.delivered, report.released) == (2, 2)
+    assert [m.status for m in await stored(db)][2:] == [OutboxStatus.PENDING] * 2
