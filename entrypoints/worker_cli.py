@@ -30,8 +30,7 @@ def register(app: typer.Typer, load_settings: Callable[[], Settings]) -> None:
 
     @app.command()
     def worker() -> None:
-        """Deliver outbox messages (welcome emails) until SIGTERM. On PostgreSQL run as many as
-        you like; on SQLite run one."""
+        """Deliver outbox messages (welcome emails) until SIGTERM; any number on PostgreSQL."""
         built = container()
         database_url = built.settings().database_url
         if is_sqlite(database_url):

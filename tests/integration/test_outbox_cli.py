@@ -19,28 +19,30 @@ from entrypoints.cli import app
 runner = CliRunner()
 
 
-def _run_in_outbox(url: str, work: str, message_id: int = 0) -> list[OutboxMessage]:
-    """Record two events and kill the first ('seed'), or read every message back ('read')."""
+async def _seed(url: str) -> None:
+    """Two events; the first is dead after eight failures."""
+    engine = create_engine(url)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            now = datetime.now(UTC)
+            for n in (1, 2):
+                await uow.outbox.add(
+                    NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {"n": n}, now)
+                )
+            [first, _] = await uow.outbox.claim(now, now, 2)
+            await uow.outbox.mark_dead(first.id, attempts=8, error="550 no such user")
+            await uow.commit()
+    finally:
+        await engine.dispose()
 
-    async def run() -> list[OutboxMessage]:
-        engine = create_engine(url)
-        uow = SqlAlchemyUnitOfWork(engine)
-        try:
-            async with uow:
-                if work == "seed":
-                    now = datetime.now(UTC)
-                    for n in (1, 2):
-                        await uow.outbox.add(
-                            NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {"n": n}, now)
-                        )
-                    [first, _] = await uow.outbox.claim(now, now, 2)
-                    await uow.outbox.mark_dead(first.id, attempts=8, error="550 no such user")
-                    await uow.commit()
-                return [m for status in OutboxStatus for m in await uow.outbox.list(status, 100)]
-        finally:
-            await engine.dispose()
 
-    return asyncio.run(run())
+async def _all_messages(url: str) -> list[OutboxMessage]:
+    engine = create_engine(url)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            return [m for status in OutboxStatus for m in await uow.outbox.list(status, 100)]
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'outbox.db'}"
     upgrade_to_head(url)
     monkeypatch.setenv("DATABASE_URL", url)
-    _run_in_outbox(url, "seed")
+    asyncio.run(_seed(url))
     return url
 
 
@@ -74,7 +76,7 @@ def test_retry_requeues_a_dead_message(database: str) -> None:
 
     assert result.exit_code == 0, result.output
     assert "requeued" in result.output
-    statuses = {m.id: (m.status, m.attempts) for m in _run_in_outbox(database, "read")}
+    statuses = {m.id: (m.status, m.attempts) for m in asyncio.run(_all_messages(database))}
     assert statuses[1] == (OutboxStatus.PENDING, 0)
     assert runner.invoke(app, ["outbox", "list", "--dead"]).output == ""
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import items
-from tests.reliability.conftest import Start, plain_url, results_line, serve
+from tests.reliability.conftest import Process, Start, plain_url, results_line, serve
 from tests.support.postgres import LocalCluster
 
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres]
@@ -46,6 +46,14 @@ async def signed_up(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
     return f"/users/{signup.json()['id']}/items", auth
 
 
+async def wait_for_log_line(process: Process, text: str, deadline_s: float = 30) -> None:
+    deadline = time.monotonic() + deadline_s
+    while text not in process.log.read_text():
+        assert process.process.poll() is None, process.log.read_text()
+        assert time.monotonic() < deadline, f"no {text!r} in time"
+        await asyncio.sleep(0.2)
+
+
 async def stored_item_ids(url: str) -> set[int]:
     engine = create_engine(url)
     try:
@@ -64,10 +72,15 @@ async def test_writes_survive_a_database_outage_and_the_service_recovers_by_itse
         DB_POOL_TIMEOUT=str(POOL_TIMEOUT_S),
         DB_COMMAND_TIMEOUT=str(POOL_TIMEOUT_S),
     )
+    worker_env = {"DATABASE_URL": plain_url(cluster), "OUTBOX_POLL_SECONDS": "0.2"}
+    worker = users_items("worker", env=worker_env, name="worker")
     outcomes: list[Outcome] = []
     writing = True
 
-    async with httpx.AsyncClient(base_url=api.base_url, timeout=LIMIT_S + 10) as client:
+    limits = httpx.Limits(keepalive_expiry=2)  # below uvicorn's 5 s: no keep-alive race
+    async with httpx.AsyncClient(
+        base_url=api.base_url, timeout=LIMIT_S + 10, limits=limits
+    ) as client:
         path, auth = await signed_up(client)
 
         async def write(writer: int) -> None:
@@ -106,7 +119,12 @@ async def test_writes_survive_a_database_outage_and_the_service_recovers_by_itse
         writing = False
         await asyncio.gather(*writers)
         ready_after = await client.get("/health/ready")
+        # The worker lived through the outage and still delivers: a signup made now is welcomed.
+        grace = {"email": "grace@example.com", "username": "grace", "password": "correct horse"}
+        assert (await client.post("/users", json=grace)).status_code == 201
+        await wait_for_log_line(worker, "notification to grace@example.com")
 
+    assert worker.terminate() == 0
     assert api.terminate() in (0, -signal.SIGTERM)
     statuses = {o.status for o in outcomes}
     slowest = max(o.finished - o.started for o in outcomes)
