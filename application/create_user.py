@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from application.errors import UserAlreadyExists
-from application.ports import PasswordHasher, UnitOfWork
+from application.ports import NewOutboxMessage, PasswordHasher, UnitOfWork
 from domain.user import NewUser, User
+
+USER_REGISTERED = "UserRegistered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,16 @@ class CreateUser:
                     username=cmd.username,
                     hashed_password=hashed_password,
                     created_at=datetime.now(UTC),
+                )
+            )
+            # Same transaction as the user row: the welcome email is sent by the worker if and
+            # only if the signup committed, however the process dies afterwards.
+            await self._uow.outbox.add(
+                NewOutboxMessage(
+                    event_id=str(uuid.uuid4()),
+                    event_type=USER_REGISTERED,
+                    payload={"user_id": user.id, "email": user.email, "username": user.username},
+                    created_at=user.created_at,
                 )
             )
             await self._uow.commit()

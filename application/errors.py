@@ -67,3 +67,11 @@ class PasswordHashingBusy(ApplicationError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(f"password hashing is saturated; retry in {retry_after_seconds} s")
         self.retry_after_seconds = retry_after_seconds
+
+
+class OutboxMessageNotDead(ApplicationError):
+    """``outbox retry`` named a message that does not exist or is not dead."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"outbox message {message_id} does not exist or is not dead")
+        self.message_id = message_id

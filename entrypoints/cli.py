@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from adapters.sqlalchemy.engine import is_sqlite
 from adapters.sqlalchemy.migrate import upgrade_to_head
+from entrypoints import worker_cli
 from entrypoints.settings import Settings
 
 app = typer.Typer(
@@ -61,6 +62,9 @@ def serve(
         timeout_graceful_shutdown=10,
         log_config=_log_config(),
     )
+
+
+worker_cli.register(app, load_settings=_settings)  # `worker` and `outbox list|retry`
 
 
 def _log_config() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dependency_injector import containers, providers
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.jwt_tokens import JwtTokenService
 from adapters.limits_throttle import LimitsLoginThrottle, storage_for
+from adapters.notifiers import LoggingNotifier, SmtpNotifier
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyDatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -22,6 +23,7 @@ from application.authenticate_user import AuthenticateUser
 from application.check_readiness import CheckReadiness
 from application.create_user import CreateUser
 from application.delete_item import DeleteItem
+from application.deliver_outbox_messages import DeliverOutboxMessages
 from application.get_current_user import GetCurrentUser
 from application.get_item import GetItem
 from application.get_user import GetUser
@@ -29,11 +31,20 @@ from application.list_items import ListItems
 from application.list_user_items import ListUserItems
 from application.list_users import ListUsers
 from application.log_out import LogOut
+from application.manage_outbox import ListOutboxMessages, RequeueOutboxMessage
+from application.ports import Notifier
 from application.refresh_access_token import RefreshAccessToken
 from application.token_pairs import TokenPairIssuer
 from application.update_item import UpdateItem
 from entrypoints.http.cursors import CursorCodec
 from entrypoints.settings import Settings
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    """SMTP when ``SMTP_URL`` is set, else the log."""
+    if settings.smtp_url:
+        return SmtpNotifier(settings.smtp_url, settings.mail_from)
+    return LoggingNotifier()
 
 
 class Container(containers.DeclarativeContainer):
@@ -78,6 +89,7 @@ class Container(containers.DeclarativeContainer):
     )
     database_probe = providers.Singleton(SqlAlchemyDatabaseProbe, engine=engine)
     cursor_codec = providers.Singleton(CursorCodec, secret=settings.provided.jwt_secret)
+    notifier = providers.Singleton(build_notifier, settings=settings)
 
     # Use cases
     create_user = providers.Factory(CreateUser, uow=uow, hasher=password_hasher)
@@ -102,3 +114,15 @@ class Container(containers.DeclarativeContainer):
     check_readiness = providers.Factory(
         CheckReadiness, probes=providers.Dict(database=database_probe)
     )
+
+    # The outbox worker and its operator commands
+    deliver_outbox_messages = providers.Factory(
+        DeliverOutboxMessages,
+        uow=uow,
+        notifier=notifier,
+        policy=settings.provided.retry_policy,
+        batch_size=settings.provided.outbox_batch_size,
+        lease_seconds=settings.provided.outbox_lease_seconds,
+    )
+    list_outbox_messages = providers.Factory(ListOutboxMessages, uow=uow)
+    requeue_outbox_message = providers.Factory(RequeueOutboxMessage, uow=uow)

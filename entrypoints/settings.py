@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.argon2_hasher import DEFAULT_PARAMETERS
 from adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL, PoolOptions, to_async_url
+from application.deliver_outbox_messages import RetryPolicy
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 MIN_PRODUCTION_SECRET_BYTES = 32
@@ -32,7 +33,18 @@ class Settings(BaseSettings):
     db_pool_recycle: int = Field(default=1800, description="seconds; -1 disables")
     db_pool_pre_ping: bool = False
     db_pool_timeout: float = Field(default=5.0, gt=0)
+    db_command_timeout: float = Field(default=10.0, gt=0)
     db_echo: bool = False
+
+    # The outbox worker (`users-items worker`) and its notifier.
+    smtp_url: str | None = None  # smtp://user:password@host:587; unset: log notifications
+    mail_from: str = "users-items <no-reply@users-items.invalid>"
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_retry_base_seconds: float = Field(default=2.0, gt=0)
+    outbox_retry_max_seconds: float = Field(default=300.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_batch_size: int = Field(default=10, ge=1)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "users-items"
@@ -80,4 +92,13 @@ class Settings(BaseSettings):
             recycle_seconds=self.db_pool_recycle,
             pre_ping=self.db_pool_pre_ping,
             timeout_seconds=self.db_pool_timeout,
+            command_timeout_seconds=self.db_command_timeout,
+        )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.outbox_max_attempts,
+            base_delay_seconds=self.outbox_retry_base_seconds,
+            max_delay_seconds=self.outbox_retry_max_seconds,
         )

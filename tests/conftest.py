@@ -85,8 +85,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def empty_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            await connection.execute(text("TRUNCATE items, users RESTART IDENTITY CASCADE"))
+            await connection.execute(text("TRUNCATE outbox, items, users RESTART IDENTITY CASCADE"))
         else:
+            await connection.execute(text("DELETE FROM outbox"))
             await connection.execute(text("DELETE FROM items"))
             await connection.execute(text("DELETE FROM users"))
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 from application.errors import UserAlreadyExists
 from application.pagination import HasId, PageRequest
 from application.ports import NewRefreshToken, StoredRefreshToken
+from application.ports.outbox import OutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -25,6 +26,8 @@ class InMemoryState:
     refresh_tokens: dict[str, StoredRefreshToken] = field(default_factory=dict)
     last_user_id: int = 0
     last_item_id: int = 0
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    last_outbox_id: int = 0
 
     def copy(self) -> InMemoryState:
         return replace(
@@ -32,6 +35,7 @@ class InMemoryState:
             users=dict(self.users),
             items=dict(self.items),
             refresh_tokens=dict(self.refresh_tokens),
+            outbox=dict(self.outbox),
         )
 
 

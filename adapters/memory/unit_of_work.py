@@ -6,6 +6,7 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.outbox import InMemoryOutbox
 from adapters.memory.repositories import (
     InMemoryItemRepository,
     InMemoryRefreshTokenRepository,
@@ -31,6 +32,7 @@ class InMemoryUnitOfWork:
     users: InMemoryUserRepository
     items: InMemoryItemRepository
     refresh_tokens: InMemoryRefreshTokenRepository
+    outbox: InMemoryOutbox
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -42,6 +44,7 @@ class InMemoryUnitOfWork:
         self.users = InMemoryUserRepository(self._working)
         self.items = InMemoryItemRepository(self._working)
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)
+        self.outbox = InMemoryOutbox(self._working)
         return self
 
     async def __aexit__(
@@ -64,3 +67,4 @@ class InMemoryUnitOfWork:
         self.users = InMemoryUserRepository(self._working)
         self.items = InMemoryItemRepository(self._working)
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)
+        self.outbox = InMemoryOutbox(self._working)

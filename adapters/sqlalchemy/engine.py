@@ -53,6 +53,7 @@ class PoolOptions:
     recycle_seconds: int = 1800
     pre_ping: bool = False
     timeout_seconds: float = 5.0
+    command_timeout_seconds: float = 10.0
 
 
 def create_engine(url: str, pool: PoolOptions | None = None, *, echo: bool = False) -> AsyncEngine:
@@ -64,6 +65,9 @@ def create_engine(url: str, pool: PoolOptions | None = None, *, echo: bool = Fal
     pool = pool or PoolOptions()
     connect_args: dict[str, Any] = {
         "timeout": pool.timeout_seconds,  # TCP connect + authentication
+        # A statement on a server that stopped answering (no RST: a partition, a frozen host)
+        # fails with TimeoutError, a 503, instead of holding the request forever.
+        "command_timeout": pool.command_timeout_seconds,
         "server_settings": {"application_name": "users-items"},
     }
     return create_async_engine(

@@ -4,6 +4,7 @@ and tests/integration/test_migrations.py checks that the two agree."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     func,
     true,
 )
@@ -95,3 +97,24 @@ refresh_tokens = Table(
 Index("uq_refresh_tokens_token_hash", refresh_tokens.c.token_hash, unique=True)
 Index("ix_refresh_tokens_family_id", refresh_tokens.c.family_id)
 Index("ix_refresh_tokens_user_id", refresh_tokens.c.user_id)
+# The transactional outbox: CreateUser records events here in its own transaction; the worker
+# (`users-items worker`) delivers them. `available_at` is both the retry backoff and a claim's
+# lease: a worker that dies mid-delivery lets its claims become available again.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("payload", JSON(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("uq_outbox_event_id", outbox.c.event_id, unique=True)
+# The claim: WHERE status = 'pending' AND available_at <= now ORDER BY id.
+Index("ix_outbox_status_available_at", outbox.c.status, outbox.c.available_at)

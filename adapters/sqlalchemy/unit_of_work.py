@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.refresh_tokens import SqlAlchemyRefreshTokenRepository
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
 from application.errors import StorageUnavailable
@@ -16,11 +17,19 @@ from application.errors import StorageUnavailable
 # What "the database is not there" looks like from below: refused or dropped connections,
 # a pool that hands out nothing in time, the server shutting down.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)
+# SQLSTATEs of a server that is going away or not back yet, which asyncpg raises as plain
+# errors: class 08 (connection exception), admin/crash shutdown, "the database system is
+# starting up / shutting down" (57P03), too many connections.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
 
 
 def _is_unavailable(error: BaseException) -> bool:
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
+            return True
     return isinstance(error, _UNAVAILABLE)
 
 
@@ -35,6 +44,7 @@ class SqlAlchemyUnitOfWork:
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
+    outbox: SqlAlchemyOutbox
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -50,6 +60,7 @@ class SqlAlchemyUnitOfWork:
         self.users = SqlAlchemyUserRepository(self._connection)
         self.items = SqlAlchemyItemRepository(self._connection)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(self._connection)
+        self.outbox = SqlAlchemyOutbox(self._connection)
         return self
 
     async def __aexit__(

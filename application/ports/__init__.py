@@ -2,6 +2,8 @@
 
 from application.ports.health_probe import HealthProbe
 from application.ports.login_throttle import LoginThrottle
+from application.ports.notifier import Notification, NotificationFailed, Notifier
+from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 from application.ports.password_hasher import PasswordHasher
 from application.ports.refresh_tokens import (
     NewRefreshToken,
@@ -17,7 +19,14 @@ __all__ = [
     "HealthProbe",
     "ItemRepository",
     "LoginThrottle",
+    "NewOutboxMessage",
     "NewRefreshToken",
+    "Notification",
+    "NotificationFailed",
+    "Notifier",
+    "Outbox",
+    "OutboxMessage",
+    "OutboxStatus",
     "PasswordHasher",
     "RefreshTokenRepository",
     "StoredRefreshToken",

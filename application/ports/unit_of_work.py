@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.outbox import Outbox
 from application.ports.refresh_tokens import RefreshTokenRepository
 from application.ports.repositories import ItemRepository, UserRepository
 
@@ -23,6 +24,11 @@ class UnitOfWork(Protocol):
 
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """Events to deliver once this transaction has committed (see DeliverOutboxMessages)."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 

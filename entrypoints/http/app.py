@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,8 @@ from entrypoints.http.routers import auth, health, items, users
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _WIRED_MODULES = [dependencies, auth, users, items, health]
 
+logger = logging.getLogger("users_items.http")
+
 
 def create_app(container: Container | None = None) -> FastAPI:
     """Build the app around ``container`` (a fresh one from the environment by default).
@@ -34,7 +37,9 @@ def create_app(container: Container | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        # uvicorn has stopped accepting and the requests in flight have finished (SIGTERM).
         await container.engine().dispose()
+        logger.info("database connections closed")
         container.password_hasher().close()
 
     app = FastAPI(

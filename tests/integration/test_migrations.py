@@ -65,7 +65,7 @@ def test_upgrade_head_builds_the_schema_from_nothing(empty_database_url: str) ->
     upgrade_to_head(empty_database_url)
 
     assert _inspect(empty_database_url, _tables) == {*metadata.tables, "alembic_version"}
-    assert {"users", "items", "refresh_tokens"} <= set(metadata.tables)
+    assert {"users", "items", "refresh_tokens", "outbox"} <= set(metadata.tables)
     head = ScriptDirectory.from_config(alembic_config(empty_database_url)).get_current_head()
     assert _inspect(empty_database_url, _current_revision) == head
 

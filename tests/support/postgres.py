@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -36,11 +37,13 @@ from sqlalchemy.engine import URL, make_url
 from adapters.sqlalchemy.engine import to_async_url
 
 __all__ = [
+    "LocalCluster",
     "PostgresUnavailable",
     "database_on_server",
     "find_bin_dir",
     "local_cluster",
     "provide_postgres",
+    "restartable_cluster",
     "to_asyncpg_url",
 ]
 
@@ -182,6 +185,36 @@ def _as_postgres_user() -> tuple[list[str], pwd.struct_passwd | None]:
 
 @contextmanager
 def local_cluster(bin_dir: Path) -> Iterator[str]:
+    with restartable_cluster(bin_dir) as cluster:
+        yield cluster.url
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    """A throwaway cluster that a test may stop and start again (same port, same data)."""
+
+    url: str  # postgresql+asyncpg://... of the test database
+    port: int
+    pg_ctl: list[str]
+    options: str
+    log: Path
+
+    def stop(self) -> None:
+        """Stop the server as an outage looks: sessions terminated, new connections refused."""
+        _run([*self.pg_ctl, "-w", "-t", "60", "-m", "fast", "stop"], self.log)
+
+    def start(self) -> None:
+        """Start it again; returns once it accepts connections."""
+        _run(
+            [*self.pg_ctl, "-w", "-t", "60", "-l", str(self.log), "-o", self.options, "start"],
+            self.log,
+        )
+
+
+@contextmanager
+def restartable_cluster(bin_dir: Path) -> Iterator[LocalCluster]:
+    """A fresh cluster on a free port of 127.0.0.1 with an empty test database; see
+    ``LocalCluster``. Removed afterwards, whatever state it is in."""
     prefix, account = _as_postgres_user()
     tmp = Path(tempfile.mkdtemp(prefix="users-items-pg-"))
     data, sockets, log = tmp / "data", tmp / "sockets", tmp / "postgres.log"
@@ -199,14 +232,27 @@ def local_cluster(bin_dir: Path) -> Iterator[str]:
             f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1"
             " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         )
-        _run([*pg_ctl, "-w", "-t", "60", "-l", str(log), "-o", options, "start"], log)
+        cluster = LocalCluster(
+            url=to_asyncpg_url(
+                URL.create(
+                    "postgresql",
+                    username="postgres",
+                    host="127.0.0.1",
+                    port=port,
+                    database=_LOCAL_DATABASE,
+                ).render_as_string(hide_password=False)
+            ),
+            port=port,
+            pg_ctl=pg_ctl,
+            options=options,
+            log=log,
+        )
+        cluster.start()
         server = URL.create(
             "postgresql", username="postgres", host="127.0.0.1", port=port, database="postgres"
         )
         _execute(server, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(_LOCAL_DATABASE)))
-        yield to_asyncpg_url(
-            server.set(database=_LOCAL_DATABASE).render_as_string(hide_password=False)
-        )
+        yield cluster
     finally:
         if (data / "postmaster.pid").exists():
             subprocess.run(  # noqa: S603 - fixed argv, no shell

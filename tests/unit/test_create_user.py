@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from adapters.argon2_hasher import Argon2PasswordHasher
@@ -63,3 +65,36 @@ async def test_refuses_taken_fields_case_insensitively_and_names_them(
     assert raised.value.fields == fields
     assert db.commits == 1
     assert await all_users(db) == [ada]
+
+
+async def test_records_a_user_registered_event_in_the_same_transaction(
+    db: InMemoryDatabase, hasher: Argon2PasswordHasher
+) -> None:
+    user = await create_user(db, hasher).execute(ADA)
+
+    [message] = db.state.outbox.values()
+    assert message.event_type == "UserRegistered"
+    assert message.payload == {"user_id": user.id, "email": user.email, "username": "ada"}
+    assert str(uuid.UUID(message.event_id)) == message.event_id
+    assert db.commits == 1
+
+
+async def test_a_refused_signup_records_no_event(
+    db: InMemoryDatabase, hasher: Argon2PasswordHasher
+) -> None:
+    await create_user(db, hasher).execute(ADA)
+
+    with pytest.raises(UserAlreadyExists):
+        await create_user(db, hasher).execute(ADA)
+
+    assert len(db.state.outbox) == 1
+
+
+async def test_each_signup_gets_its_own_event_id(
+    db: InMemoryDatabase, hasher: Argon2PasswordHasher
+) -> None:
+    await create_user(db, hasher).execute(ADA)
+    grace = CreateUserCommand(email="grace@example.com", username="grace", password="x" * 12)
+    await create_user(db, hasher).execute(grace)
+
+    assert len({m.event_id for m in db.state.outbox.values()}) == 2

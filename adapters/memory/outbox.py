@@ -1,0 +1,85 @@
+"""The in-memory outbox, over the unit of work's copied state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from adapters.memory.repositories import InMemoryState
+from application.ports.outbox import NewOutboxMessage, OutboxMessage, OutboxStatus
+
+
+class InMemoryOutbox:
+    """Transactions over ``InMemoryDatabase`` are serialised, so claims are disjoint as they
+    are on PostgreSQL with ``SKIP LOCKED``."""
+
+    def __init__(self, state: InMemoryState) -> None:
+        self._state = state
+
+    async def add(self, message: NewOutboxMessage) -> None:
+        if any(m.event_id == message.event_id for m in self._state.outbox.values()):
+            raise ValueError(f"outbox event {message.event_id} is already recorded")
+        self._state.last_outbox_id += 1
+        self._state.outbox[self._state.last_outbox_id] = OutboxMessage(
+            id=self._state.last_outbox_id,
+            event_id=message.event_id,
+            event_type=message.event_type,
+            payload=dict(message.payload),
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            available_at=message.created_at,
+            created_at=message.created_at,
+        )
+
+    async def claim(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[OutboxMessage]:
+        due = sorted(
+            (
+                m
+                for m in self._state.outbox.values()
+                if m.status is OutboxStatus.PENDING and m.available_at <= now
+            ),
+            key=lambda m: m.id,
+        )[:limit]
+        claimed = [replace(m, available_at=lease_until) for m in due]
+        for message in claimed:
+            self._state.outbox[message.id] = message
+        return claimed
+
+    async def mark_delivered(self, message_id: int, at: datetime) -> None:
+        self._update(message_id, status=OutboxStatus.DELIVERED, delivered_at=at)
+
+    async def schedule_retry(
+        self, message_id: int, *, attempts: int, available_at: datetime, error: str
+    ) -> None:
+        self._update(message_id, attempts=attempts, available_at=available_at, last_error=error)
+
+    async def mark_dead(self, message_id: int, *, attempts: int, error: str) -> None:
+        self._update(message_id, status=OutboxStatus.DEAD, attempts=attempts, last_error=error)
+
+    async def release(self, message_id: int, available_at: datetime) -> None:
+        message = self._state.outbox.get(message_id)
+        if message is not None and message.status is OutboxStatus.PENDING:
+            self._update(message_id, available_at=available_at)
+
+    async def requeue(self, message_id: int, now: datetime) -> bool:
+        message = self._state.outbox.get(message_id)
+        if message is None or message.status is not OutboxStatus.DEAD:
+            return False
+        self._update(message_id, status=OutboxStatus.PENDING, attempts=0, available_at=now)
+        return True
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return self._state.outbox.get(message_id)
+
+    async def list(self, status: OutboxStatus, limit: int) -> Sequence[OutboxMessage]:
+        return sorted(
+            (m for m in self._state.outbox.values() if m.status is status), key=lambda m: m.id
+        )[:limit]
+
+    def _update(self, message_id: int, **changes: object) -> None:
+        message = self._state.outbox.get(message_id)
+        if message is not None:
+            self._state.outbox[message_id] = replace(message, **changes)  # type: ignore[arg-type]

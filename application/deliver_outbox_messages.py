@@ -1,0 +1,158 @@
+"""DeliverOutboxMessages: one pass of the outbox worker.
+
+Claim a batch of due messages in a short transaction (the claim is a lease: ``available_at`` moves
+to now + lease), deliver each outside any transaction, and record each outcome in its own short
+transaction. A worker killed mid-batch leaves its claims to expire; another pass delivers them
+again: at least once, which is why every notification carries the event id.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from application.create_user import USER_REGISTERED
+from application.ports import Notification, Notifier, OutboxMessage, UnitOfWork
+
+logger = logging.getLogger("users_items.outbox")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: the n-th failure waits between half and all of
+    ``min(max_delay, base_delay * 2**(n-1))``; after ``max_attempts`` failures the message is
+    dead."""
+
+    max_attempts: int = 8
+    base_delay_seconds: float = 2.0
+    max_delay_seconds: float = 300.0
+
+    def delay_seconds(self, failures: int, rng: random.Random) -> float:
+        ceiling: float = min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (failures - 1))
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    claimed: int = 0
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    released: int = 0
+
+
+class UnknownEventType(Exception):
+    pass
+
+
+def notification_for(message: OutboxMessage) -> Notification:
+    """What to tell whom for an event. Raises ``UnknownEventType`` for an event no one sends."""
+    if message.event_type == USER_REGISTERED:
+        username = message.payload["username"]
+        return Notification(
+            event_id=message.event_id,
+            recipient=message.payload["email"],
+            subject="Welcome to users-items",
+            body=f"Hello {username},\n\nyour account is ready. Welcome aboard!\n",
+        )
+    raise UnknownEventType(f"no notification for event type {message.event_type!r}")
+
+
+class DeliverOutboxMessages:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        notifier: Notifier,
+        policy: RetryPolicy | None = None,
+        *,
+        batch_size: int = 10,
+        lease_seconds: float = 60.0,
+        clock: Clock = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._uow = uow
+        self._notifier = notifier
+        self._policy = policy or RetryPolicy()
+        self._batch_size = batch_size
+        self._lease = timedelta(seconds=lease_seconds)
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+
+    async def execute(self, should_stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
+        """Deliver up to one batch. Between messages, ``should_stop()`` is asked; when it says
+        yes, the message in hand is finished and the rest of the batch is handed back. So is the
+        rest once half the lease has passed: a message is only started while at least half its
+        lease remains, so no other worker can claim it while it is being delivered (as long as
+        one delivery takes less than half the lease)."""
+        now = self._clock()
+        async with self._uow:
+            batch = await self._uow.outbox.claim(now, now + self._lease, self._batch_size)
+            await self._uow.commit()
+        delivered = retried = dead = released = 0
+        start_by = now + self._lease / 2
+        for index, message in enumerate(batch):
+            if should_stop() or self._clock() >= start_by:
+                released = await self._release(batch[index:])
+                break
+            outcome = await self._deliver(message)
+            delivered += outcome == "delivered"
+            retried += outcome == "retried"
+            dead += outcome == "dead"
+        return DeliveryReport(len(batch), delivered, retried, dead, released)
+
+    async def _deliver(self, message: OutboxMessage) -> str:
+        try:
+            await self._notifier.send(notification_for(message))
+        except UnknownEventType as error:
+            await self._record_failure(message, str(error), permanent=True)
+            return "dead"
+        except Exception as error:
+            # Any failure, expected (NotificationFailed) or not, is one failed attempt: the
+            # worker keeps going and the message is retried or, eventually, dead.
+            permanent = message.attempts + 1 >= self._policy.max_attempts
+            await self._record_failure(message, f"{type(error).__name__}: {error}", permanent)
+            return "dead" if permanent else "retried"
+        async with self._uow:
+            await self._uow.outbox.mark_delivered(message.id, self._clock())
+            await self._uow.commit()
+        logger.info("delivered outbox message %s (event %s)", message.id, message.event_id)
+        return "delivered"
+
+    async def _record_failure(self, message: OutboxMessage, error: str, permanent: bool) -> None:
+        attempts = message.attempts + 1
+        async with self._uow:
+            if permanent:
+                await self._uow.outbox.mark_dead(message.id, attempts=attempts, error=error)
+            else:
+                delay = self._policy.delay_seconds(attempts, self._rng)
+                await self._uow.outbox.schedule_retry(
+                    message.id,
+                    attempts=attempts,
+                    available_at=self._clock() + timedelta(seconds=delay),
+                    error=error,
+                )
+            await self._uow.commit()
+        logger.warning(
+            "outbox message %s failed (attempt %s): %s%s",
+            message.id,
+            attempts,
+            error,
+            "; now dead" if permanent else "",
+        )
+
+    async def _release(self, messages: Sequence[OutboxMessage]) -> int:
+        now = self._clock()
+        async with self._uow:
+            for message in messages:
+                await self._uow.outbox.release(message.id, now)
+            await self._uow.commit()
+        return len(messages)

@@ -1,0 +1,184 @@
+"""The outbox contract, run over memory, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from application.ports import NewOutboxMessage, OutboxMessage, OutboxStatus
+from tests.conftest import UowFactory
+from tests.contract.support import new_user
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=60)
+
+
+def event(n: int = 1) -> NewOutboxMessage:
+    return NewOutboxMessage(
+        event_id=str(uuid.uuid4()),
+        event_type="UserRegistered",
+        payload={"user_id": n, "email": f"user{n}@example.com", "username": f"user{n}"},
+        created_at=T0,
+    )
+
+
+async def record(uow_factory: UowFactory, *events: NewOutboxMessage) -> None:
+    async with uow_factory() as uow:
+        for e in events:
+            await uow.outbox.add(e)
+        await uow.commit()
+
+
+async def claim(uow_factory: UowFactory, now: datetime, limit: int = 10) -> list[OutboxMessage]:
+    async with uow_factory() as uow:
+        claimed = list(await uow.outbox.claim(now, now + LEASE, limit))
+        await uow.commit()
+    return claimed
+
+
+async def get(uow_factory: UowFactory, message_id: int) -> OutboxMessage:
+    async with uow_factory() as uow:
+        message = await uow.outbox.get(message_id)
+    assert message is not None
+    return message
+
+
+async def test_a_recorded_event_is_pending_with_its_id_and_payload(
+    uow_factory: UowFactory,
+) -> None:
+    first = event(1)
+    await record(uow_factory, first)
+
+    async with uow_factory() as uow:
+        [message] = await uow.outbox.list(OutboxStatus.PENDING, 10)
+    assert (message.event_id, message.event_type) == (first.event_id, "UserRegistered")
+    assert message.payload == first.payload
+    assert (message.status, message.attempts, message.available_at) == (
+        OutboxStatus.PENDING,
+        0,
+        T0,
+    )
+    assert message.created_at == T0
+
+
+async def test_an_event_recorded_in_a_rolled_back_transaction_is_gone_with_the_user(
+    uow_factory: UowFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.users.add(new_user("ada"))
+        await uow.outbox.add(event())
+        # no commit
+
+    assert await claim(uow_factory, T0) == []
+
+
+async def test_the_same_event_id_cannot_be_recorded_twice(uow_factory: UowFactory) -> None:
+    first = event()
+    await record(uow_factory, first)
+
+    with pytest.raises(Exception):  # noqa: B017, PT011 - a unique index, whatever the driver says
+        await record(uow_factory, first)
+
+
+async def test_claim_takes_due_messages_oldest_first_and_leases_them(
+    uow_factory: UowFactory,
+) -> None:
+    await record(uow_factory, event(1), event(2), event(3))
+
+    claimed = await claim(uow_factory, T0, limit=2)
+
+    assert [m.payload["user_id"] for m in claimed] == [1, 2]
+    assert all(m.available_at == T0 + LEASE for m in claimed)
+    assert [m.payload["user_id"] for m in await claim(uow_factory, T0)] == [3]
+    assert await claim(uow_factory, T0 + LEASE - timedelta(seconds=1)) == []
+    # A claimer that died: its lease runs out and the messages are due again.
+    assert len(await claim(uow_factory, T0 + LEASE)) == 3
+
+
+async def test_a_message_not_yet_available_is_not_claimed(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event())
+
+    assert await claim(uow_factory, T0 - timedelta(seconds=1)) == []
+
+
+async def test_delivered_messages_are_never_claimed_again(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event())
+    [message] = await claim(uow_factory, T0)
+
+    async with uow_factory() as uow:
+        await uow.outbox.mark_delivered(message.id, T0)
+        await uow.commit()
+
+    assert await claim(uow_factory, T0 + 10 * LEASE) == []
+    stored = await get(uow_factory, message.id)
+    assert (stored.status, stored.delivered_at) == (OutboxStatus.DELIVERED, T0)
+
+
+async def test_a_retry_counts_the_attempt_and_waits_until_its_time(
+    uow_factory: UowFactory,
+) -> None:
+    await record(uow_factory, event())
+    [message] = await claim(uow_factory, T0)
+    retry_at = T0 + timedelta(seconds=5)
+
+    async with uow_factory() as uow:
+        await uow.outbox.schedule_retry(message.id, attempts=1, available_at=retry_at, error="x")
+        await uow.commit()
+
+    assert await claim(uow_factory, retry_at - timedelta(seconds=1)) == []
+    [again] = await claim(uow_factory, retry_at)
+    assert (again.id, again.attempts, again.last_error) == (message.id, 1, "x")
+
+
+async def test_dead_messages_are_kept_listed_and_requeued(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event(1), event(2))
+    [message, _] = await claim(uow_factory, T0)
+
+    async with uow_factory() as uow:
+        await uow.outbox.mark_dead(message.id, attempts=8, error="550 mailbox unavailable")
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        dead = list(await uow.outbox.list(OutboxStatus.DEAD, 10))
+        assert await uow.outbox.requeue(12345, T0) is False
+        assert await uow.outbox.requeue(dead[0].id, T0 + timedelta(seconds=1)) is True
+        await uow.commit()
+    assert [(m.id, m.attempts, m.last_error) for m in dead] == [
+        (message.id, 8, "550 mailbox unavailable")
+    ]
+    requeued = await get(uow_factory, message.id)
+    assert (requeued.status, requeued.attempts) == (OutboxStatus.PENDING, 0)
+    # due at once; the other message is still leased
+    assert [m.id for m in await claim(uow_factory, T0 + timedelta(seconds=1))] == [message.id]
+
+
+async def test_only_dead_messages_can_be_requeued(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event())
+    [message] = await claim(uow_factory, T0)
+
+    async with uow_factory() as uow:
+        assert await uow.outbox.requeue(message.id, T0) is False
+
+
+async def test_a_released_message_is_due_again_at_once(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event())
+    [message] = await claim(uow_factory, T0)
+
+    async with uow_factory() as uow:
+        await uow.outbox.release(message.id, T0)
+        await uow.commit()
+
+    assert [m.id for m in await claim(uow_factory, T0)] == [message.id]
+
+
+async def test_concurrent_claimers_get_disjoint_messages(uow_factory: UowFactory) -> None:
+    await record(uow_factory, *(event(n) for n in range(1, 41)))
+
+    batches = await asyncio.gather(*(claim(uow_factory, T0, limit=5) for _ in range(10)))
+
+    ids = [m.id for batch in batches for m in batch]
+    assert len(ids) == 40
+    assert len(set(ids)) == 40
