@@ -20,6 +20,7 @@ from application.add_item_to_user import AddItemToUser
 from application.authenticate_user import AuthenticateUser
 from application.check_readiness import CheckReadiness
 from application.create_user import CreateUser
+from application.deactivate_user import DeactivateUser
 from application.delete_item import DeleteItem
 from application.get_current_user import GetCurrentUser
 from application.get_item import GetItem
@@ -60,6 +61,7 @@ class Container(containers.DeclarativeContainer):
         AuthenticateUser, uow=uow, hasher=password_hasher, tokens=token_service
     )
     get_user = providers.Factory(GetUser, uow=uow)
+    deactivate_user = providers.Factory(DeactivateUser, uow=uow)
     get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=token_service)
     list_users = providers.Factory(ListUsers, uow=uow)
     add_item_to_user = providers.Factory(AddItemToUser, uow=uow)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL, PoolOptions, to_async_url
@@ -18,6 +18,13 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+LogFormat = Literal["json", "console"]
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
 
 
 class Settings(BaseSettings):
@@ -37,6 +44,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "users-items"
     access_token_ttl_seconds: int = Field(default=900, ge=1)
 
+    log_format: LogFormat | None = Field(
+        default=None, description="json or console; by default json in production, else console"
+    )
+    log_level: LogLevel = "INFO"
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         to_async_url(self.database_url)  # raises a clear ValueError on an unknown scheme
@@ -52,6 +64,12 @@ class Settings(BaseSettings):
                     "start with ENVIRONMENT=production"
                 )
         return self
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment is Environment.PRODUCTION else "console"
 
     @property
     def pool(self) -> PoolOptions:
