@@ -113,7 +113,7 @@ def serve(
     """Serve the HTTP API with uvicorn. On SQLite, migrate the database first."""
     settings = _settings()
     _migrate_if_sqlite(settings)
-    if workers > 1:
+    if workers > 1 or os.environ.get(MULTIPROC_DIR_VARIABLE):
         _prepare_multiprocess_metrics()
     uvicorn.run(
         "entrypoints.http.asgi:app",

@@ -51,9 +51,13 @@ def create_app(container: Container | None = None) -> FastAPI:
         version="0.1.0",
         summary="Users who sign up, log in and own items.",
         lifespan=lifespan,
-        docs_url=None,  # served by entrypoints.http.docs from files inside the service
+        openapi_url=None,  # these three are served by entrypoints.http.docs
+        docs_url=None,
         redoc_url=None,
         openapi_tags=OPENAPI_TAGS,
+        # Routes name their operation ids; a route that does not gets its function's name
+        # (create_user), never FastAPI's default of name + path + method.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.container = container
     app.state.metrics = build_metrics(container)
