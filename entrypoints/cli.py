@@ -122,6 +122,9 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # A worker may take more than uvicorn's default 5 s to import the app on a busy host;
+        # past this, the supervisor kills and restarts it.
+        timeout_worker_healthcheck=30,
         log_config=None,  # configure_logging did it, and each worker does it in asgi.py
         access_log=False,  # one access line per request, from our middleware
     )
