@@ -61,9 +61,7 @@ def _render(chromium: str, url: str, profile: Path) -> str:
     return completed.stdout
 
 
-def test_swagger_ui_renders_every_contract_operation_offline(
-    chromium: str, tmp_path: Path
-) -> None:
+def test_swagger_ui_renders_every_contract_operation_offline(chromium: str, tmp_path: Path) -> None:
     with running_service(tmp_path) as service:
         schema = httpx.get(f"{service.base_url}/openapi.json").json()
         dom = _render(chromium, f"{service.base_url}/docs", tmp_path / "profile")

@@ -20,10 +20,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.service import running_service
 
-PASSWORD = "Sup3r-secret-Passw0rd"  # noqa: S105 - the string the test looks for in the logs
-WRONG_PASSWORD = "Wr0ng-secret-Passw0rd"  # noqa: S105
-SHORT_PASSWORD = "Sh0rt!"  # noqa: S105 - refused with a 422 that must not log it
-FORGED_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.Zm9yZ2VkLXNpZ25hdHVyZQ"  # noqa: S105
+PASSWORD = "Sup3r-secret-Passw0rd"  # each of these must never appear in the logs
+WRONG_PASSWORD = "Wr0ng-secret-Passw0rd"
+SHORT_PASSWORD = "Sh0rt!"  # refused with a 422
+FORGED_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.Zm9yZ2VkLXNpZ25hdHVyZQ"
 
 
 def _exercise_with_secrets(base_url: str) -> tuple[str, str]:

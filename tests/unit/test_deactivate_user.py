@@ -20,8 +20,8 @@ async def _stored_active(db: InMemoryDatabase, user_id: int) -> bool | None:
 async def test_deactivates_the_named_user_and_no_other(db: InMemoryDatabase, by: str) -> None:
     ada = await add_user(db, "ada")
     grace = await add_user(db, "grace")
-    command = (
-        DeactivateUserCommand(user_id=ada.id) if by == "id" else DeactivateUserCommand(username="ADA")
+    command = DeactivateUserCommand(
+        user_id=ada.id if by == "id" else None, username="ADA" if by == "username" else None
     )
 
     result = await DeactivateUser(InMemoryUnitOfWork(db)).execute(command)
@@ -54,9 +54,7 @@ async def test_an_unknown_id_or_username_is_an_error(db: InMemoryDatabase) -> No
         await use_case.execute(DeactivateUserCommand(username="nobody"))
 
 
-@pytest.mark.parametrize(
-    "fields", [{}, {"user_id": 1, "username": "ada"}], ids=["neither", "both"]
-)
+@pytest.mark.parametrize("fields", [{}, {"user_id": 1, "username": "ada"}], ids=["neither", "both"])
 def test_the_command_names_the_user_exactly_once(fields: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="exactly one"):
         DeactivateUserCommand(**fields)  # type: ignore[arg-type]
