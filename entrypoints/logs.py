@@ -15,6 +15,7 @@ token or JWT inside a message is masked.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -32,6 +33,11 @@ _SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|authori[sz]ation|cookie|a
 _SECRET_IN_TEXT = re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+|\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 
 
+@functools.cache  # keys come from code, so the cache stays small; a look-up per key per line
+def _is_secret_key(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
+
+
 def _mask(match: re.Match[str]) -> str:
     return f"{match.group(1) or ''}{REDACTED}"
 
@@ -39,7 +45,7 @@ def _mask(match: re.Match[str]) -> str:
 def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Replace values under secret-sounding keys; mask bearer tokens and JWTs in the message."""
     for key in event_dict:
-        if _SECRET_KEY.search(key):
+        if _is_secret_key(key):
             event_dict[key] = REDACTED
     event = event_dict.get("event")
     if isinstance(event, str) and ("earer" in event or "eyJ" in event):
