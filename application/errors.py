@@ -13,6 +13,12 @@ class UserNotFound(ApplicationError):
         self.user_id = user_id
 
 
+class UsernameNotFound(ApplicationError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"no user is called {username!r}")
+        self.username = username
+
+
 class ItemNotFound(ApplicationError):
     def __init__(self, item_id: int) -> None:
         super().__init__(f"item {item_id} does not exist")

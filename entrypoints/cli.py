@@ -1,36 +1,100 @@
-"""The ``users-items`` command: serve the API, run migrations."""
+"""The ``users-items`` command: serve the API, run migrations, manage accounts.
+
+Every command exits non-zero with one line on bad input or a failure it understands (no
+traceback): 2 for bad input or configuration, 1 when the operation itself fails.
+"""
 
 from __future__ import annotations
 
-import copy
-import logging.config
-from typing import Annotated, Any
+import asyncio
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 import uvicorn
+from dependency_injector import providers
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy.engine import is_sqlite
 from adapters.sqlalchemy.migrate import upgrade_to_head
+from application.create_user import CreateUserCommand
+from application.deactivate_user import DeactivateUserCommand
+from application.errors import ApplicationError, StorageUnavailable
 from entrypoints import worker_cli
+from entrypoints.container import Container
+from entrypoints.http.metrics import MULTIPROC_DIR_VARIABLE
+from entrypoints.http.schemas import UserCreate
+from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="users-items: users who sign up, log in and own items.",
     no_args_is_help=True,
     add_completion=False,
+    # A crash must never print local variables: one of them may be a password.
+    pretty_exceptions_show_locals=False,
 )
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"users-items: {message}", err=True)
+    raise typer.Exit(code=code)
+
+
+def _messages(error: ValidationError) -> str:
+    return "; ".join(
+        (f"{'.'.join(str(p) for p in e['loc'])}: " if e.get("loc") else "")
+        + str(e.get("msg", e)).removeprefix("Value error, ")
+        for e in error.errors()
+    )
 
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
-        messages = "; ".join(
-            str(e.get("msg", e)).removeprefix("Value error, ") for e in error.errors()
-        )
-        typer.echo(f"users-items: invalid configuration: {messages}", err=True)
-        raise typer.Exit(code=2) from None
+        _fail(f"invalid configuration: {_messages(error)}", code=2)
+    configure_logging(settings)
+    return settings
+
+
+def _migrate_if_sqlite(settings: Settings, *, quiet: bool = False) -> None:
+    if is_sqlite(settings.database_url):
+        if quiet:  # an account command reports its own outcome, not Alembic's steps
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+        # Zero setup: a newcomer's first command gets a working database. PostgreSQL is
+        # migrated explicitly (`users-items migrate`) as a deploy step, never by N workers at once.
+        upgrade_to_head(settings.database_url)
+
+
+def _run(settings: Settings, work: Callable[[Container], Awaitable[T]]) -> T:
+    """Run one use case on a container of ``settings``; its engine is disposed afterwards."""
+    container = Container()
+    container.settings.override(providers.Object(settings))
+
+    async def run() -> T:
+        try:
+            return await work(container)
+        finally:
+            await container.engine().dispose()
+            container.password_hasher().close()
+
+    try:
+        return asyncio.run(run())
+    except StorageUnavailable:
+        _fail("the database is unavailable; check DATABASE_URL and try again")
+    except ApplicationError as error:
+        _fail(str(error))
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        _fail(f"database error: {reason} (is the schema migrated? `users-items migrate`)")
 
 
 @app.command()
@@ -49,10 +113,9 @@ def serve(
 ) -> None:
     """Serve the HTTP API with uvicorn. On SQLite, migrate the database first."""
     settings = _settings()
-    if is_sqlite(settings.database_url):
-        # Zero setup: a newcomer's first `make run` gets a working database. PostgreSQL is
-        # migrated explicitly (`users-items migrate`) as a deploy step, never by N workers at once.
-        upgrade_to_head(settings.database_url)
+    _migrate_if_sqlite(settings)
+    if workers > 1 or os.environ.get(MULTIPROC_DIR_VARIABLE):
+        _prepare_multiprocess_metrics()
     uvicorn.run(
         "entrypoints.http.asgi:app",
         host=host,
@@ -60,32 +123,73 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
-        log_config=_log_config(),
+        # A worker may take more than uvicorn's default 5 s to import the app on a busy host;
+        # past this, the supervisor kills and restarts it.
+        timeout_worker_healthcheck=30,
+        log_config=None,  # configure_logging did it, and each worker does it in asgi.py
+        access_log=False,  # one access line per request, from our middleware
     )
 
 
 worker_cli.register(app, load_settings=_settings)  # `worker` and `outbox list|retry`
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the request id in every line (``-`` outside a request)."""
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["filters"] = {
-        "request_id": {"()": "asgi_correlation_id.CorrelationIdFilter", "default_value": "-"}
-    }
-    for handler in config["handlers"].values():
-        handler["filters"] = ["request_id"]
-    config["formatters"]["default"]["fmt"] = (
-        "%(asctime)s %(levelprefix)s %(name)s [%(correlation_id)s] %(message)s"
-    )
-    config["formatters"]["access"]["fmt"] = (
-        '%(asctime)s %(levelprefix)s [%(correlation_id)s] %(client_addr)s - "%(request_line)s" '
-        "%(status_code)s"
-    )
-    config["root"] = {"handlers": ["default"], "level": "INFO"}
-    return config
+def _prepare_multiprocess_metrics() -> None:
+    """Several workers must report one view: prometheus-client's multiprocess mode, with the
+    directory emptied at start (left-over files would add a previous run's counts)."""
+    directory = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+    else:
+        directory = tempfile.mkdtemp(prefix="users-items-metrics-")
+        os.environ[MULTIPROC_DIR_VARIABLE] = directory  # inherited by the worker processes
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="The new user's email address.")],
+    username: Annotated[str, typer.Option(help="3-32 characters of [A-Za-z0-9_.-].")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Asked for without echo (and twice) when not given; avoid passing it here.",
+        ),
+    ],
+) -> None:
+    """Create an active user, as signing up would (same validation, same password hashing)."""
+    settings = _settings()
+    try:
+        body = UserCreate(email=email, username=username, password=password)
+    except ValidationError as error:
+        _fail(f"invalid input: {_messages(error)}", code=2)
+    _migrate_if_sqlite(settings, quiet=True)
+    command = CreateUserCommand(email=body.email, username=body.username, password=body.password)
+    user = _run(settings, lambda container: container.create_user().execute(command))
+    typer.echo(f"created user {user.username} (id {user.id})")
+
+
+@app.command("deactivate-user")
+def deactivate_user(
+    user: Annotated[str, typer.Argument(help="The username, or the numeric id with --id.")],
+    by_id: Annotated[bool, typer.Option("--id", help="USER is the numeric user id.")] = False,
+) -> None:
+    """Deactivate a user: they can no longer log in and their access tokens stop working."""
+    settings = _settings()
+    if by_id:
+        if not user.isdigit() or int(user) < 1:
+            _fail(f"invalid input: --id needs a positive whole number, not {user!r}", code=2)
+        command = DeactivateUserCommand(user_id=int(user))
+    else:
+        command = DeactivateUserCommand(username=user)
+    _migrate_if_sqlite(settings, quiet=True)
+    result = _run(settings, lambda container: container.deactivate_user().execute(command))
+    state = "deactivated" if result.was_active else "was already inactive"
+    typer.echo(f"user {result.user.username} (id {result.user.id}) {state}")
 
 
 def main() -> None:
-    logging.config.dictConfig(_log_config())
     app()

@@ -22,6 +22,7 @@ from application.add_item_to_user import AddItemToUser
 from application.authenticate_user import AuthenticateUser
 from application.check_readiness import CheckReadiness
 from application.create_user import CreateUser
+from application.deactivate_user import DeactivateUser
 from application.delete_item import DeleteItem
 from application.deliver_outbox_messages import DeliverOutboxMessages
 from application.get_current_user import GetCurrentUser
@@ -103,6 +104,7 @@ class Container(containers.DeclarativeContainer):
     refresh_access_token = providers.Factory(RefreshAccessToken, uow=uow, issuer=token_pair_issuer)
     log_out = providers.Factory(LogOut, uow=uow)
     get_user = providers.Factory(GetUser, uow=uow)
+    deactivate_user = providers.Factory(DeactivateUser, uow=uow)
     get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=token_service)
     list_users = providers.Factory(ListUsers, uow=uow)
     add_item_to_user = providers.Factory(AddItemToUser, uow=uow)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.argon2_hasher import DEFAULT_PARAMETERS
@@ -21,6 +21,13 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+LogFormat = Literal["json", "console"]
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
 
 
 class Settings(BaseSettings):
@@ -68,6 +75,12 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     password_hash_queue_timeout_seconds: float = Field(default=2.0, gt=0)
 
+    # Logs (issue 6).
+    log_format: LogFormat | None = Field(
+        default=None, description="json or console; by default json in production, else console"
+    )
+    log_level: LogLevel = "INFO"
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         to_async_url(self.database_url)  # raises a clear ValueError on an unknown scheme
@@ -83,6 +96,12 @@ class Settings(BaseSettings):
                     "start with ENVIRONMENT=production"
                 )
         return self
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment is Environment.PRODUCTION else "console"
 
     @property
     def pool(self) -> PoolOptions:

@@ -86,6 +86,10 @@ class InMemoryUserRepository:
     async def list(self, page: PageRequest) -> Sequence[User]:
         return _page(self._state.users.values(), page)
 
+    async def set_active(self, user_id: int, *, active: bool) -> None:
+        if (user := self._state.users.get(user_id)) is not None:
+            self._state.users[user_id] = replace(user, is_active=active)
+
 
 class InMemoryItemRepository:
     def __init__(self, state: InMemoryState) -> None:

@@ -115,6 +115,11 @@ class SqlAlchemyUserRepository:
         result = await self._connection.execute(_keyset(select(*_USER_COLUMNS), users.c.id, page))
         return [_user(row) for row in result]
 
+    async def set_active(self, user_id: int, *, active: bool) -> None:
+        await self._connection.execute(
+            update(users).where(users.c.id == user_id).values(is_active=active)
+        )
+
     async def _one(self, statement: Select[Any]) -> User | None:
         row = (await self._connection.execute(statement)).first()
         return None if row is None else _user(row)

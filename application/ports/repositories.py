@@ -34,6 +34,10 @@ class UserRepository(Protocol):
         """Up to ``page.fetch_size`` users with id above ``page.after_id``, ascending id."""
         ...
 
+    async def set_active(self, user_id: int, *, active: bool) -> None:
+        """Switch an existing user on or off; an unknown id changes nothing."""
+        ...
+
 
 class ItemRepository(Protocol):
     async def add(self, item: NewItem) -> Item: ...

@@ -13,13 +13,22 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from entrypoints.container import Container
-from entrypoints.http import dependencies
+from entrypoints.http import dependencies, docs
+from entrypoints.http.metrics import build_metrics
 from entrypoints.http.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from entrypoints.http.observability import RequestObservabilityMiddleware
 from entrypoints.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, install_problem_handlers
-from entrypoints.http.routers import auth, health, items, users
+from entrypoints.http.routers import auth, health, items, metrics, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _WIRED_MODULES = [dependencies, auth, users, items, health]
+OPENAPI_TAGS = [
+    {"name": "auth", "description": "Log in: exchange credentials for tokens."},
+    {"name": "users", "description": "Sign up, your own account, public profiles."},
+    {"name": "items", "description": "Items, each owned by one user."},
+    {"name": "health", "description": "Liveness and readiness probes for load balancers."},
+    {"name": "operations", "description": "Prometheus metrics."},
+]
 
 logger = logging.getLogger("users_items.http")
 
@@ -47,16 +56,27 @@ def create_app(container: Container | None = None) -> FastAPI:
         version="0.1.0",
         summary="Users who sign up, log in and own items.",
         lifespan=lifespan,
+        openapi_url=None,  # these three are served by entrypoints.http.docs
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=OPENAPI_TAGS,
+        # Routes name their operation ids; a route that does not gets its function's name
+        # (create_user), never FastAPI's default of name + path + method.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.container = container
+    app.state.metrics = build_metrics(container)
     install_problem_handlers(app)
-    for module in (auth, users, items, health):
+    for module in (auth, users, items, health, metrics):
         app.include_router(module.router)
+    docs.install(app)
 
-    # Outermost last: the request id wraps everything, so even a 413 carries it; the security
-    # headers wrap that. (A 500 leaves through Starlette's ServerErrorMiddleware, outside all of
-    # these; problems.py's handler adds the same headers itself.)
+    # Outermost last: the request id wraps everything, so even a 413 carries it, and the access
+    # log and metrics see every request, refused ones included; the security headers wrap
+    # that. (A 500 leaves through Starlette's ServerErrorMiddleware, outside all of these;
+    # problems.py's handler adds the same headers itself.)
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(RequestObservabilityMiddleware, metrics=app.state.metrics.http)
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,
@@ -75,6 +95,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             version=app.version,
             summary=app.summary,
             routes=app.routes,
+            tags=app.openapi_tags,
         )
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():

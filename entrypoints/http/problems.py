@@ -33,6 +33,7 @@ from application.errors import (
     PasswordHashingBusy,
     StorageUnavailable,
     UserAlreadyExists,
+    UsernameNotFound,
     UserNotFound,
 )
 from entrypoints.http.security_headers import security_headers
@@ -93,6 +94,7 @@ class _Mapping:
 # The one table. A new application error gets its status here and nowhere else.
 ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
     UserNotFound: _Mapping(404, lambda e: f"User {e.user_id} does not exist."),
+    UsernameNotFound: _Mapping(404, lambda e: "No user has this username."),
     ItemNotFound: _Mapping(404, lambda e: f"Item {e.item_id} does not exist."),
     UserAlreadyExists: _Mapping(
         409,

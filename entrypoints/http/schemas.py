@@ -84,6 +84,18 @@ class RequestModel(BaseModel):
 
 
 class UserCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "username": "ada",
+                    "password": "correct horse battery staple",
+                }
+            ]
+        }
+    )
+
     email: Email
     username: Username
     password: Password
@@ -91,6 +103,12 @@ class UserCreate(RequestModel):
 
 class LoginForm(RequestModel):
     """The OAuth2 password grant (RFC 6749 section 4.3) fields; ``username`` may be an email."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"username": "ada", "password": "correct horse battery staple"}]
+        }
+    )
 
     username: Annotated[
         str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -123,6 +124,34 @@ async def test_users_list_pages_ascending_by_id_reading_one_extra_row(
     assert list(middle) == users[2:5]
     assert list(last) == users[4:]
     assert list(beyond) == []
+
+
+async def test_set_active_switches_that_user_only_and_needs_a_commit(
+    uow_factory: UowFactory,
+) -> None:
+    ada = await add_user(uow_factory, "ada")
+    grace = await add_user(uow_factory, "grace")
+
+    async with uow_factory() as uow:
+        await uow.users.set_active(ada.id, active=False)  # rolled back: no commit
+    async with uow_factory() as uow:
+        still = await uow.users.get(ada.id)
+        await uow.users.set_active(ada.id, active=False)
+        await uow.users.set_active(ada.id + 100, active=False)  # unknown: nothing happens
+        await uow.commit()
+    async with uow_factory() as uow:
+        off = await uow.users.get(ada.id)
+        other = await uow.users.get(grace.id)
+        await uow.users.set_active(ada.id, active=True)
+        await uow.commit()
+    async with uow_factory() as uow:
+        on_again = await uow.users.get(ada.id)
+
+    assert still is not None
+    assert still.is_active
+    assert off == replace(ada, is_active=False)
+    assert other == grace
+    assert on_again == ada
 
 
 # --- items -----------------------------------------------------------------------------------

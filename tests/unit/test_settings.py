@@ -81,3 +81,34 @@ def test_refuses_a_mysql_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(ValidationError, match="mysql"):
         settings()
+
+
+@pytest.mark.parametrize(
+    ("environment", "log_format", "expected"),
+    [
+        ("production", None, "json"),
+        ("development", None, "console"),
+        ("test", None, "console"),
+        ("production", "console", "console"),
+        ("development", "json", "json"),
+    ],
+)
+def test_logs_are_json_in_production_unless_log_format_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch, environment: str, log_format: str | None, expected: str
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", environment)
+    monkeypatch.setenv("JWT_SECRET", STRONG_SECRET)
+    if log_format is not None:
+        monkeypatch.setenv("LOG_FORMAT", log_format)
+    else:
+        monkeypatch.delenv("LOG_FORMAT", raising=False)
+
+    assert settings().effective_log_format == expected
+
+
+def test_log_level_ignores_case_and_refuses_unknown_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert settings().log_level == "DEBUG"
+    monkeypatch.setenv("LOG_LEVEL", "chatty")
+    with pytest.raises(ValidationError, match=r"(?i)log_level"):
+        settings()

@@ -1,0 +1,205 @@
+"""``users-items create-user`` and ``deactivate-user`` against a real database (SQLite and
+PostgreSQL), through typer's CliRunner."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from adapters.argon2_hasher import Argon2PasswordHasher
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from domain.user import User
+from entrypoints.cli import app
+
+runner = CliRunner()
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI pointed at the test database (SQLite file or PostgreSQL), in development mode."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    return database_url
+
+
+def _name() -> str:
+    return f"cli_{uuid.uuid4().hex[:12]}"
+
+
+def _stored(url: str, username: str) -> User | None:
+    async def read() -> User | None:
+        engine = create_engine(url)
+        try:
+            async with SqlAlchemyUnitOfWork(engine) as uow:
+                return await uow.users.get_by_username(username)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def _create(username: str, password_input: str = f"{PASSWORD}\n{PASSWORD}\n") -> Result:
+    return runner.invoke(
+        app,
+        ["create-user", "--email", f"{username}@example.com", "--username", username],
+        input=password_input,
+    )
+
+
+def _one_line_error(result: Result) -> str:
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_create_user_prompts_twice_without_echo_and_stores_a_hash(cli_database: str) -> None:
+    username = _name()
+
+    result = _create(username)
+
+    assert result.exit_code == 0, result.output
+    assert f"created user {username}" in result.stdout
+    assert PASSWORD not in result.output  # hidden input is not echoed
+    user = _stored(cli_database, username)
+    assert user is not None
+    assert user.is_active
+    assert user.email == f"{username}@example.com"
+    hasher = Argon2PasswordHasher()
+    try:
+        assert asyncio.run(hasher.verify(user.hashed_password, PASSWORD))
+    finally:
+        hasher.close()
+
+
+def test_create_user_refuses_a_confirmation_that_differs(cli_database: str) -> None:
+    username = _name()
+
+    result = _create(username, password_input=f"{PASSWORD}\nsomething else\n")
+
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert _stored(cli_database, username) is None
+
+
+@pytest.mark.parametrize(
+    ("email", "username", "password", "names"),
+    [
+        ("not-an-email", "ada_ok", PASSWORD, "email"),
+        ("ok@example.com", "a b", PASSWORD, "username"),
+        ("ok@example.com", "ada_ok", "short", "password"),
+    ],
+)
+def test_create_user_refuses_bad_input_in_one_line(
+    cli_database: str, email: str, username: str, password: str, names: str
+) -> None:
+    result = runner.invoke(
+        app,
+        ["create-user", "--email", email, "--username", username],
+        input=f"{password}\n{password}\n",
+    )
+
+    assert result.exit_code == 2
+    line = _one_line_error(result)
+    assert line.startswith("users-items: invalid input:")
+    assert names in line
+    assert password not in line
+
+
+def test_create_user_refuses_a_taken_username(cli_database: str) -> None:
+    username = _name()
+    assert _create(username).exit_code == 0
+
+    result = runner.invoke(
+        app,
+        ["create-user", "--email", "other@example.com", "--username", username.upper()],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+
+    assert result.exit_code == 1
+    assert _one_line_error(result) == "users-items: username already taken"
+
+
+@pytest.mark.parametrize("by", ["username", "id"])
+def test_deactivate_user_by_username_or_id(cli_database: str, by: str) -> None:
+    username = _name()
+    other = _name()
+    assert _create(username).exit_code == 0
+    assert _create(other).exit_code == 0
+    user = _stored(cli_database, username)
+    assert user is not None
+    arguments = [username.upper()] if by == "username" else ["--id", str(user.id)]
+
+    first = runner.invoke(app, ["deactivate-user", *arguments])
+    again = runner.invoke(app, ["deactivate-user", *arguments])
+
+    assert first.exit_code == 0, first.output
+    assert f"user {username} (id {user.id}) deactivated" in first.stdout
+    assert again.exit_code == 0
+    assert "was already inactive" in again.stdout
+    stored = _stored(cli_database, username)
+    untouched = _stored(cli_database, other)
+    assert stored is not None
+    assert not stored.is_active
+    assert untouched is not None
+    assert untouched.is_active
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "message"),
+    [
+        (["nobody_here"], 1, "users-items: no user is called 'nobody_here'"),
+        (["--id", "987654321"], 1, "users-items: user 987654321 does not exist"),
+        (["--id", "ada"], 2, "users-items: invalid input: --id needs a positive whole number"),
+        (["--id", "0"], 2, "users-items: invalid input: --id needs a positive whole number"),
+    ],
+)
+def test_deactivate_user_refuses_an_unknown_user_in_one_line(
+    cli_database: str, arguments: list[str], code: int, message: str
+) -> None:
+    result = runner.invoke(app, ["deactivate-user", *arguments])
+
+    assert result.exit_code == code
+    assert _one_line_error(result).startswith(message)
+
+
+def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
+    monkeypatch.setenv("DB_POOL_TIMEOUT", "2")
+
+    result = runner.invoke(app, ["deactivate-user", "ada"])
+
+    assert result.exit_code == 1
+    assert _one_line_error(result) == (
+        "users-items: the database is unavailable; check DATABASE_URL and try again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ([], "create-user"),
+        (["serve"], "Serve the HTTP API"),
+        (["migrate"], "Apply every pending database migration"),
+        (["create-user"], "Create an active user"),
+        (["deactivate-user"], "Deactivate a user"),
+    ],
+)
+def test_every_command_has_help(command: list[str], says: str) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+
+    assert result.exit_code == 0
+    assert says in result.output
+
+
+def test_a_missing_option_is_an_error_without_a_traceback() -> None:
+    result = runner.invoke(app, ["create-user", "--email", "a@example.com"])
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "--username" in result.output
