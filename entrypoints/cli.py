@@ -45,6 +45,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log one line per request (off for benchmarks).")
+    ] = True,
 ) -> None:
     """Serve the HTTP API with uvicorn. On SQLite, migrate the database first."""
     settings = _settings()
@@ -59,6 +62,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        access_log=access_log,
         log_config=_log_config(),
     )
 
