@@ -29,18 +29,29 @@ class SqlAlchemyUnitOfWork:
 
     The transaction begins on the first statement (SQLAlchemy's autobegin) and is rolled back on
     leaving the block unless ``commit()`` was called; the connection returns to the pool.
+
+    ``read_only=True`` is for use cases that only read: on PostgreSQL the connection runs in
+    autocommit, so there is no BEGIN and no ROLLBACK round trip around the reads (under READ
+    COMMITTED each statement sees its own snapshot either way), and ``commit()`` is refused. On
+    SQLite, where a transaction costs no round trip, it behaves like the default.
     """
 
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
+        self._autocommit = read_only and engine.dialect.name == "postgresql"
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
         try:
             self._connection = await self._engine.connect()
+            if self._autocommit:
+                # No round trip: asyncpg's adapter only skips its BEGIN; the pool resets the
+                # level when the connection is returned.
+                await self._connection.execution_options(isolation_level="AUTOCOMMIT")
         except Exception as error:
             if _is_unavailable(error):
                 raise StorageUnavailable from error
@@ -77,4 +88,6 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit() outside 'async with uow'")
+        if self._read_only:
+            raise RuntimeError("commit() on a read-only unit of work")
         await self._connection.commit()

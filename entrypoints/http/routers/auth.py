@@ -1,14 +1,14 @@
 """POST /auth/token: the OAuth2 password grant."""
 
-# No `from __future__ import annotations`: dependency-injector reads the Provide markers
-# from evaluated annotations.
+# No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
+# annotations.
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Form, Response
 
 from application.authenticate_user import AuthenticateUser, AuthenticateUserCommand
 from entrypoints.container import Container
+from entrypoints.http.injection import provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import LoginForm, Token
 
@@ -21,11 +21,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     summary="Log in: exchange a username (or email) and password for an access token",
     responses=problem_responses(400, 401, 422),
 )
-@inject
 async def create_access_token(
     form: Annotated[LoginForm, Form()],
     response: Response,
-    authenticate_user: Annotated[AuthenticateUser, Depends(Provide[Container.authenticate_user])],
+    authenticate_user: Annotated[AuthenticateUser, provided(Container.authenticate_user)],
 ) -> Token:
     response.headers["Cache-Control"] = "no-store"
     token = await authenticate_user.execute(
