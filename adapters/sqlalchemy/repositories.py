@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translate_integrity_error
+from adapters.sqlalchemy.readers import ConnectionReader, Reader
 from adapters.sqlalchemy.tables import items, users
 from application.pagination import PageRequest
 from domain.item import Item, NewItem
@@ -44,25 +45,46 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _user(row: Any) -> User:
+# By position, in the order of _USER_COLUMNS / _ITEM_COLUMNS: a SQLAlchemy Row and an
+# asyncpg Record both index that way.
+def _user(row: Sequence[Any]) -> User:
     return User(
-        id=row.id,
-        email=row.email,
-        username=row.username,
-        hashed_password=row.hashed_password,
-        is_active=row.is_active,
-        created_at=_utc(row.created_at),
+        id=row[0],
+        email=row[1],
+        username=row[2],
+        hashed_password=row[3],
+        is_active=row[4],
+        created_at=_utc(row[5]),
     )
 
 
-def _item(row: Any) -> Item:
+def _item(row: Sequence[Any]) -> Item:
     return Item(
-        id=row.id,
-        title=row.title,
-        description=row.description,
-        owner_id=row.owner_id,
-        created_at=_utc(row.created_at),
+        id=row[0],
+        title=row[1],
+        description=row[2],
+        owner_id=row[3],
+        created_at=_utc(row[4]),
     )
+
+
+class _Repository:
+    """Reads through ``reader``; writes on ``connection``, which a read-only unit of work
+    does not have."""
+
+    def __init__(self, connection: AsyncConnection | None, reader: Reader | None = None) -> None:
+        self._maybe_connection = connection
+        if reader is None:
+            if connection is None:
+                raise ValueError("a repository needs a connection or a reader")
+            reader = ConnectionReader(connection)
+        self._reader = reader
+
+    @property
+    def _connection(self) -> AsyncConnection:
+        if self._maybe_connection is None:
+            raise RuntimeError("a write in a read-only unit of work")
+        return self._maybe_connection
 
 
 def _keyset(statement: Select[Any], id_column: Any) -> tuple[Select[Any], Select[Any]]:
@@ -98,10 +120,7 @@ _OWNER_ITEM_PAGES = _keyset(
 _INSERT_ITEM = insert(items).returning(items.c.id)
 
 
-class SqlAlchemyUserRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
-
+class SqlAlchemyUserRepository(_Repository):
     async def add(self, user: NewUser) -> User:
         values = {
             "email": user.email,
@@ -134,20 +153,15 @@ class SqlAlchemyUserRepository:
         return await self._one(_USER_BY_USERNAME, {"username": username})
 
     async def list(self, page: PageRequest) -> Sequence[User]:
-        result = await self._connection.execute(
-            _page_statement(_USER_PAGES, page), _page_parameters(page)
-        )
-        return [_user(row) for row in result]
+        rows = await self._reader.all(_page_statement(_USER_PAGES, page), _page_parameters(page))
+        return [_user(row) for row in rows]
 
     async def _one(self, statement: Select[Any], parameters: dict[str, Any]) -> User | None:
-        row = (await self._connection.execute(statement, parameters)).first()
+        row = await self._reader.one(statement, parameters)
         return None if row is None else _user(row)
 
 
-class SqlAlchemyItemRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
-
+class SqlAlchemyItemRepository(_Repository):
     async def add(self, item: NewItem) -> Item:
         values = {
             "title": item.title,
@@ -165,20 +179,18 @@ class SqlAlchemyItemRepository:
         )
 
     async def get(self, item_id: int) -> Item | None:
-        row = (await self._connection.execute(_ITEM_BY_ID, {"item_id": item_id})).first()
+        row = await self._reader.one(_ITEM_BY_ID, {"item_id": item_id})
         return None if row is None else _item(row)
 
     async def list(self, page: PageRequest) -> Sequence[Item]:
-        result = await self._connection.execute(
-            _page_statement(_ITEM_PAGES, page), _page_parameters(page)
-        )
-        return [_item(row) for row in result]
+        rows = await self._reader.all(_page_statement(_ITEM_PAGES, page), _page_parameters(page))
+        return [_item(row) for row in rows]
 
     async def list_by_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
-        result = await self._connection.execute(
+        rows = await self._reader.all(
             _page_statement(_OWNER_ITEM_PAGES, page), _page_parameters(page, owner_id=owner_id)
         )
-        return [_item(row) for row in result]
+        return [_item(row) for row in rows]
 
     async def update(self, item: Item) -> None:
         await self._connection.execute(
