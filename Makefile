@@ -27,6 +27,7 @@ lint: venv ## ruff, mypy, import-linter, hadolint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
