@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format venv lock clean
+.PHONY: run test lint format venv lock clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("users-items needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -27,11 +27,18 @@ lint: venv ## ruff, mypy, import-linter, hadolint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 test: lint ## The lint steps, then the whole pytest suite
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: venv ## The service against a bare Starlette+asyncpg app on PostgreSQL (needs wrk; ~6 min)
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "make bench needs wrk on PATH (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)" >&2; \
+		exit 2; }
+	$(BIN)/python bench/run.py
 
 format: venv
 	$(BIN)/ruff format .

@@ -59,6 +59,8 @@ class Container(containers.DeclarativeContainer):
         echo=settings.provided.db_echo,
     )
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
+    # For use cases that only read: no BEGIN/ROLLBACK round trips on PostgreSQL (decision 0025).
+    read_only_uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, read_only=True)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -103,14 +105,14 @@ class Container(containers.DeclarativeContainer):
     )
     refresh_access_token = providers.Factory(RefreshAccessToken, uow=uow, issuer=token_pair_issuer)
     log_out = providers.Factory(LogOut, uow=uow)
-    get_user = providers.Factory(GetUser, uow=uow)
     deactivate_user = providers.Factory(DeactivateUser, uow=uow)
-    get_current_user = providers.Factory(GetCurrentUser, uow=uow, tokens=token_service)
-    list_users = providers.Factory(ListUsers, uow=uow)
+    get_user = providers.Factory(GetUser, uow=read_only_uow)
+    get_current_user = providers.Factory(GetCurrentUser, uow=read_only_uow, tokens=token_service)
+    list_users = providers.Factory(ListUsers, uow=read_only_uow)
     add_item_to_user = providers.Factory(AddItemToUser, uow=uow)
-    list_user_items = providers.Factory(ListUserItems, uow=uow)
-    list_items = providers.Factory(ListItems, uow=uow)
-    get_item = providers.Factory(GetItem, uow=uow)
+    list_user_items = providers.Factory(ListUserItems, uow=read_only_uow)
+    list_items = providers.Factory(ListItems, uow=read_only_uow)
+    get_item = providers.Factory(GetItem, uow=read_only_uow)
     update_item = providers.Factory(UpdateItem, uow=uow)
     delete_item = providers.Factory(DeleteItem, uow=uow)
     check_readiness = providers.Factory(

@@ -5,11 +5,14 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.engine.interfaces import PoolProxiedConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
+from adapters.sqlalchemy.readers import CONNECTION_FAILURES, AsyncpgReader
 from adapters.sqlalchemy.refresh_tokens import SqlAlchemyRefreshTokenRepository
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
 from application.errors import StorageUnavailable
@@ -39,6 +42,13 @@ class SqlAlchemyUnitOfWork:
 
     The transaction begins on the first statement (SQLAlchemy's autobegin) and is rolled back on
     leaving the block unless ``commit()`` was called; the connection returns to the pool.
+
+    ``read_only=True`` is for use cases that only read (docs/decisions/0025): on PostgreSQL it
+    checks a raw asyncpg connection out of the same pool and reads on it directly
+    (``AsyncpgReader``): no BEGIN and no ROLLBACK round trip (under READ COMMITTED each statement
+    sees its own snapshot either way) and none of SQLAlchemy's per-statement machinery. Writes
+    and ``commit()`` are refused. On SQLite, where a transaction costs no round trip, it behaves
+    like the default.
     """
 
     users: SqlAlchemyUserRepository
@@ -46,11 +56,17 @@ class SqlAlchemyUnitOfWork:
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     outbox: SqlAlchemyOutbox
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
+        self._raw_reads = read_only and engine.dialect.driver == "asyncpg"
         self._connection: AsyncConnection | None = None
+        self._raw: PoolProxiedConnection | None = None
+        self._raw_broken = False
 
     async def __aenter__(self) -> Self:
+        if self._raw_reads:
+            return await self._enter_raw()
         try:
             self._connection = await self._engine.connect()
         except Exception as error:
@@ -63,12 +79,40 @@ class SqlAlchemyUnitOfWork:
         self.outbox = SqlAlchemyOutbox(self._connection)
         return self
 
+    async def _enter_raw(self) -> Self:
+        try:
+            raw = self._raw = await self._engine.raw_connection()
+        except Exception as error:
+            if _is_unavailable(error):
+                raise StorageUnavailable from error
+            raise
+        self._raw_broken = False
+        reader = AsyncpgReader(raw.driver_connection, self._engine.dialect, self._mark_broken)
+        self.users = SqlAlchemyUserRepository(None, reader)
+        self.items = SqlAlchemyItemRepository(None, reader)
+        return self
+
+    def _mark_broken(self) -> None:
+        self._raw_broken = True
+
+    async def _exit_raw(self, exc: BaseException | None) -> None:
+        raw, self._raw = self._raw, None
+        if raw is None:
+            return
+        if self._raw_broken or isinstance(exc, CONNECTION_FAILURES):
+            raw.invalidate(exc if isinstance(exc, Exception) else None)
+        # Back to the pool (whose reset is a no-op here: no transaction was begun).
+        await greenlet_spawn(raw.close)
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._raw_reads:
+            await self._exit_raw(exc)
+            return
         connection, self._connection = self._connection, None
         if connection is None:
             return
@@ -89,6 +133,8 @@ class SqlAlchemyUnitOfWork:
             raise StorageUnavailable from exc
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() on a read-only unit of work")
         if self._connection is None:
             raise RuntimeError("commit() outside 'async with uow'")
         await self._connection.commit()

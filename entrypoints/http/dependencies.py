@@ -1,11 +1,10 @@
 """Request-scoped dependencies shared by the routers: the caller, and the page asked for."""
 
-# No `from __future__ import annotations`: dependency-injector reads the Provide markers
-# from evaluated annotations.
+# No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
+# annotations.
 from dataclasses import dataclass
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
@@ -16,15 +15,15 @@ from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from domain.user import User
 from entrypoints.container import Container
 from entrypoints.http.cursors import CursorCodec, InvalidCursor
+from entrypoints.http.injection import provided
 
 # Declares the Bearer scheme (and Swagger UI's "Authorize" password flow); we raise our own 401.
 bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-@inject
 async def current_user(
     token: Annotated[str | None, Depends(bearer_token)],
-    get_current_user: Annotated[GetCurrentUser, Depends(Provide[Container.get_current_user])],
+    get_current_user: Annotated[GetCurrentUser, provided(Container.get_current_user)],
 ) -> User:
     if not token:
         raise NotAuthenticated
@@ -46,10 +45,9 @@ class Paging:
         return None if after_id is None else self.codec.encode(after_id, self.scope)
 
 
-@inject
 async def paging(
     request: Request,
-    codec: Annotated[CursorCodec, Depends(Provide[Container.cursor_codec])],
+    codec: Annotated[CursorCodec, provided(Container.cursor_codec)],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None,

@@ -1,17 +1,17 @@
 """/auth: log in (the OAuth2 password grant), refresh a token pair, log out."""
 
-# No `from __future__ import annotations`: dependency-injector reads the Provide markers
-# from evaluated annotations.
+# No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
+# annotations.
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import APIRouter, Form, Request, Response, status
 
 from application.authenticate_user import AuthenticateUser, AuthenticateUserCommand
 from application.log_out import LogOut
 from application.refresh_access_token import RefreshAccessToken
 from application.token_pairs import TokenPair
 from entrypoints.container import Container
+from entrypoints.http.injection import provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import LoginForm, RefreshTokenBody, Token
 
@@ -25,11 +25,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     summary="Log in: exchange a username (or email) and password for a token pair",
     responses=problem_responses(400, 401, 422, 429, 503),
 )
-@inject
 async def create_access_token(
     form: Annotated[LoginForm, Form()],
     request: Request,
-    authenticate_user: Annotated[AuthenticateUser, Depends(Provide[Container.authenticate_user])],
+    authenticate_user: Annotated[AuthenticateUser, provided(Container.authenticate_user)],
 ) -> Token:
     # The TCP peer; behind a proxy, uvicorn's --proxy-headers (on in `serve`) puts the client
     # from X-Forwarded-For here when the proxy is in FORWARDED_ALLOW_IPS.
@@ -48,10 +47,9 @@ async def create_access_token(
     summary="Spend a refresh token for a new token pair",
     responses=problem_responses(400, 401, 422),
 )
-@inject
 async def refresh_access_token(
     body: RefreshTokenBody,
-    refresh: Annotated[RefreshAccessToken, Depends(Provide[Container.refresh_access_token])],
+    refresh: Annotated[RefreshAccessToken, provided(Container.refresh_access_token)],
 ) -> Token:
     return _token(await refresh.execute(body.refresh_token))
 
@@ -63,10 +61,9 @@ async def refresh_access_token(
     summary="Revoke a refresh token (and every token of its login)",
     responses=problem_responses(400, 401, 422),
 )
-@inject
 async def log_out(
     body: RefreshTokenBody,
-    log_out: Annotated[LogOut, Depends(Provide[Container.log_out])],
+    log_out: Annotated[LogOut, provided(Container.log_out)],
 ) -> Response:
     await log_out.execute(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,15 +1,15 @@
 """Liveness and readiness probes."""
 
-# No `from __future__ import annotations`: dependency-injector reads the Provide markers
-# from evaluated annotations.
+# No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
+# annotations.
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from application.check_readiness import CheckReadiness
 from entrypoints.container import Container
+from entrypoints.http.injection import provided
 from entrypoints.http.problems import problem, problem_responses
 from entrypoints.http.schemas import Health, Readiness
 
@@ -28,9 +28,8 @@ async def live() -> Health:
     response_model=Readiness,
     responses=problem_responses(503),
 )
-@inject
 async def ready(
-    check_readiness: Annotated[CheckReadiness, Depends(Provide[Container.check_readiness])],
+    check_readiness: Annotated[CheckReadiness, provided(Container.check_readiness)],
 ) -> Readiness | JSONResponse:
     report = await check_readiness.execute()
     if report.ready:

@@ -1,12 +1,11 @@
 """Items: a user's collection (/users/{id}/items) and every item (/items)."""
 
-# No `from __future__ import annotations`: dependency-injector reads the Provide markers
-# from evaluated annotations.
+# No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
+# annotations.
 from collections.abc import Sequence
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from application.add_item_to_user import AddItemToUser, AddItemToUserCommand
 from application.delete_item import DeleteItem, DeleteItemCommand
@@ -17,6 +16,7 @@ from application.update_item import UpdateItem, UpdateItemCommand
 from domain.item import Item
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentUser, PagingQuery
+from entrypoints.http.injection import provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate
 
@@ -33,13 +33,12 @@ ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     summary="Add an item to the caller's own collection",
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-@inject
 async def add_item_to_user(
     user_id: UserId,
     body: ItemCreate,
     caller: CurrentUser,
     response: Response,
-    add_item: Annotated[AddItemToUser, Depends(Provide[Container.add_item_to_user])],
+    add_item: Annotated[AddItemToUser, provided(Container.add_item_to_user)],
 ) -> ItemOut:
     item = await add_item.execute(
         AddItemToUserCommand(
@@ -56,12 +55,11 @@ async def add_item_to_user(
     summary="One user's items, a page at a time",
     responses=problem_responses(401, 404, 422),
 )
-@inject
 async def list_user_items(
     user_id: UserId,
     caller: CurrentUser,
     paging: PagingQuery,
-    list_user_items: Annotated[ListUserItems, Depends(Provide[Container.list_user_items])],
+    list_user_items: Annotated[ListUserItems, provided(Container.list_user_items)],
 ) -> ItemPage:
     page = await list_user_items.execute(user_id, paging.request)
     return _item_page(page.items, paging.cursor_after(page.next_after_id))
@@ -73,11 +71,10 @@ async def list_user_items(
     summary="Every item, a page at a time",
     responses=problem_responses(401, 422),
 )
-@inject
 async def list_items(
     caller: CurrentUser,
     paging: PagingQuery,
-    list_items: Annotated[ListItems, Depends(Provide[Container.list_items])],
+    list_items: Annotated[ListItems, provided(Container.list_items)],
 ) -> ItemPage:
     page = await list_items.execute(paging.request)
     return _item_page(page.items, paging.cursor_after(page.next_after_id))
@@ -89,11 +86,10 @@ async def list_items(
     summary="One item",
     responses=problem_responses(401, 404, 422),
 )
-@inject
 async def get_item(
     item_id: ItemId,
     caller: CurrentUser,
-    get_item: Annotated[GetItem, Depends(Provide[Container.get_item])],
+    get_item: Annotated[GetItem, provided(Container.get_item)],
 ) -> ItemOut:
     return ItemOut.model_validate(await get_item.execute(item_id), from_attributes=True)
 
@@ -104,12 +100,11 @@ async def get_item(
     summary="Change an item the caller owns",
     responses=problem_responses(400, 401, 403, 404, 422),
 )
-@inject
 async def update_item(
     item_id: ItemId,
     body: ItemUpdate,
     caller: CurrentUser,
-    update_item: Annotated[UpdateItem, Depends(Provide[Container.update_item])],
+    update_item: Annotated[UpdateItem, provided(Container.update_item)],
 ) -> ItemOut:
     changes = body.model_dump(exclude_unset=True)
     item = await update_item.execute(
@@ -125,11 +120,10 @@ async def update_item(
     summary="Delete an item the caller owns",
     responses=problem_responses(401, 403, 404, 422),
 )
-@inject
 async def delete_item(
     item_id: ItemId,
     caller: CurrentUser,
-    delete_item: Annotated[DeleteItem, Depends(Provide[Container.delete_item])],
+    delete_item: Annotated[DeleteItem, provided(Container.delete_item)],
 ) -> Response:
     await delete_item.execute(DeleteItemCommand(actor_id=caller.id, item_id=item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,17 +1,17 @@
 """/users: sign up, the caller's own account, public profiles."""
 
-# No `from __future__ import annotations`: dependency-injector reads the Provide markers
-# from evaluated annotations.
+# No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
+# annotations.
 from typing import Annotated
 
-from dependency_injector.wiring import Provide, inject
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from application.create_user import CreateUser, CreateUserCommand
 from application.get_user import GetUser
 from application.list_users import ListUsers
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentUser, PagingQuery
+from entrypoints.http.injection import provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import UserCreate, UserPage, UserPrivate, UserPublic
 
@@ -27,11 +27,10 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     summary="Sign up",
     responses=problem_responses(400, 409, 422, 503),
 )
-@inject
 async def create_user(
     body: UserCreate,
     response: Response,
-    create_user: Annotated[CreateUser, Depends(Provide[Container.create_user])],
+    create_user: Annotated[CreateUser, provided(Container.create_user)],
 ) -> UserPrivate:
     user = await create_user.execute(
         CreateUserCommand(email=body.email, username=body.username, password=body.password)
@@ -46,11 +45,10 @@ async def create_user(
     summary="List users, a page at a time",
     responses=problem_responses(401, 422),
 )
-@inject
 async def list_users(
     caller: CurrentUser,
     paging: PagingQuery,
-    list_users: Annotated[ListUsers, Depends(Provide[Container.list_users])],
+    list_users: Annotated[ListUsers, provided(Container.list_users)],
 ) -> UserPage:
     page = await list_users.execute(paging.request)
     next_cursor = paging.cursor_after(page.next_after_id)
@@ -75,10 +73,9 @@ async def get_me(caller: CurrentUser) -> UserPrivate:
     summary="A user's public profile",
     responses=problem_responses(401, 404, 422),
 )
-@inject
 async def get_user(
     user_id: UserId,
     caller: CurrentUser,
-    get_user: Annotated[GetUser, Depends(Provide[Container.get_user])],
+    get_user: Annotated[GetUser, provided(Container.get_user)],
 ) -> UserPublic:
     return UserPublic.model_validate(await get_user.execute(user_id), from_attributes=True)

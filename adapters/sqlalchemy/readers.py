@@ -1,0 +1,107 @@
+"""How the repositories run their prebuilt ``SELECT`` statements (docs/decisions/0027).
+
+``ConnectionReader`` runs them through SQLAlchemy's ``AsyncConnection``: the general path, inside
+the unit of work's transaction, on SQLite and PostgreSQL alike.
+
+``AsyncpgReader`` is the read-only fast path on PostgreSQL: the same Core statement, compiled
+once for the asyncpg dialect, sent straight to the pooled asyncpg connection. No transaction
+(asyncpg runs a lone statement in autocommit; under READ COMMITTED each statement sees its own
+snapshot either way), no execution context, no result proxy: on a two-query request this was
+most of the CPU SQLAlchemy spent. Rows come back as ``asyncpg.Record``, which indexes like a
+``Row``; the repositories read columns by position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from application.errors import StorageUnavailable
+
+# The connection itself failed: it goes back to the pool invalidated, the caller sees a 503.
+CONNECTION_FAILURES = (
+    asyncpg.exceptions.InterfaceError,  # incl. ConnectionDoesNotExistError
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    OSError,
+    TimeoutError,
+)
+
+
+class Reader(Protocol):
+    async def one(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> Sequence[Any] | None: ...
+
+    async def all(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]: ...
+
+
+class ConnectionReader:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def one(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> Sequence[Any] | None:
+        row: Sequence[Any] | None = (await self._connection.execute(statement, parameters)).first()
+        return row
+
+    async def all(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        rows: Sequence[Sequence[Any]] = (
+            await self._connection.execute(statement, parameters)
+        ).all()
+        return rows
+
+
+_COMPILED: dict[Select[Any], tuple[str, tuple[str, ...]]] = {}
+
+
+class AsyncpgReader:
+    """Reads on a pooled asyncpg connection that ``on_failure`` invalidates if it breaks."""
+
+    def __init__(
+        self, driver: asyncpg.Connection, dialect: Dialect, on_failure: Callable[[], None]
+    ) -> None:
+        self._driver = driver
+        self._dialect = dialect
+        self._on_failure = on_failure
+
+    def _sql(self, statement: Select[Any], parameters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        compiled = _COMPILED.get(statement)
+        if compiled is None:
+            sql = statement.compile(dialect=self._dialect)
+            compiled = _COMPILED[statement] = (sql.string, tuple(sql.positiontup or ()))
+        text, names = compiled
+        return text, [parameters[name] for name in names]
+
+    async def one(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> Sequence[Any] | None:
+        text, arguments = self._sql(statement, parameters)
+        try:
+            row: Sequence[Any] | None = await self._driver.fetchrow(text, *arguments)
+        except CONNECTION_FAILURES as error:
+            self._on_failure()
+            raise StorageUnavailable from error
+        return row
+
+    async def all(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        text, arguments = self._sql(statement, parameters)
+        try:
+            rows: Sequence[Sequence[Any]] = await self._driver.fetch(text, *arguments)
+        except CONNECTION_FAILURES as error:
+            self._on_failure()
+            raise StorageUnavailable from error
+        return rows
