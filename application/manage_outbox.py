@@ -18,6 +18,17 @@ class ListOutboxMessages:
             return await self._uow.outbox.list(status, limit)
 
 
+class CountOutboxMessages:
+    """How many messages wait (pending) or gave up (dead): the outbox gauges of /metrics."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, status: OutboxStatus) -> int:
+        async with self._uow:
+            return await self._uow.outbox.count(status)
+
+
 class RequeueOutboxMessage:
     """Give a dead message a fresh set of attempts, due now."""
 

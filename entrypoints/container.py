@@ -32,7 +32,11 @@ from application.list_items import ListItems
 from application.list_user_items import ListUserItems
 from application.list_users import ListUsers
 from application.log_out import LogOut
-from application.manage_outbox import ListOutboxMessages, RequeueOutboxMessage
+from application.manage_outbox import (
+    CountOutboxMessages,
+    ListOutboxMessages,
+    RequeueOutboxMessage,
+)
 from application.ports import Notifier
 from application.refresh_access_token import RefreshAccessToken
 from application.token_pairs import TokenPairIssuer
@@ -129,4 +133,5 @@ class Container(containers.DeclarativeContainer):
         lease_seconds=settings.provided.outbox_lease_seconds,
     )
     list_outbox_messages = providers.Factory(ListOutboxMessages, uow=uow)
+    count_outbox_messages = providers.Factory(CountOutboxMessages, uow=uow)
     requeue_outbox_message = providers.Factory(RequeueOutboxMessage, uow=uow)

@@ -79,6 +79,9 @@ class InMemoryOutbox:
             (m for m in self._state.outbox.values() if m.status is status), key=lambda m: m.id
         )[:limit]
 
+    async def count(self, status: OutboxStatus) -> int:
+        return sum(1 for m in self._state.outbox.values() if m.status is status)
+
     def _update(self, message_id: int, **changes: object) -> None:
         message = self._state.outbox.get(message_id)
         if message is not None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.tables import outbox
@@ -130,6 +130,12 @@ class SqlAlchemyOutbox:
             .limit(limit)
         )
         return [_message(row) for row in result]
+
+    async def count(self, status: OutboxStatus) -> int:
+        result = await self._connection.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.status == status.value)
+        )
+        return int(result.scalar_one())
 
     async def _update(self, message_id: int, **values: Any) -> None:
         await self._connection.execute(

@@ -76,3 +76,7 @@ class Outbox(Protocol):
     async def list(self, status: OutboxStatus, limit: int) -> Sequence[OutboxMessage]:
         """Up to ``limit`` messages in ``status``, ascending id."""
         ...
+
+    async def count(self, status: OutboxStatus) -> int:
+        """How many messages are in ``status`` (for the metrics)."""
+        ...

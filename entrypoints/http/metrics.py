@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
@@ -27,6 +28,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+from application.errors import StorageUnavailable
+from application.ports import OutboxStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -111,7 +115,12 @@ class _ScrapeTimeGauges(Collector):
 
     async def refresh(self) -> None:
         for name, (_, read) in self._readers.items():
-            self._values[name] = await read()
+            try:
+                self._values[name] = await read()
+            except StorageUnavailable:
+                # The database is away: leave the gauge out of this scrape rather than fail the
+                # whole scrape (the request metrics still matter most then).
+                self._values.pop(name, None)
 
     def collect(self) -> Iterator[Metric]:
         for name, (documentation, _) in self._readers.items():
@@ -164,4 +173,20 @@ def build_metrics(container: Container) -> Metrics:
     """
     metrics = Metrics(os.environ.get(MULTIPROC_DIR_VARIABLE))
     metrics.add_collector(DatabasePoolCollector(container.engine))
+    for status in (OutboxStatus.PENDING, OutboxStatus.DEAD):
+        metrics.add_gauge(
+            f"outbox_messages_{status.value}",
+            f"Outbox messages {_OUTBOX_GAUGE_HELP[status]}, read at scrape time.",
+            read=partial(_count_outbox, container, status),
+        )
     return metrics
+
+
+_OUTBOX_GAUGE_HELP = {
+    OutboxStatus.PENDING: "waiting for the worker",
+    OutboxStatus.DEAD: "that used up their attempts (see `users-items outbox list --dead`)",
+}
+
+
+async def _count_outbox(container: Container, status: OutboxStatus) -> float:
+    return float(await container.count_outbox_messages().execute(status))

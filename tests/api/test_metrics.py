@@ -53,3 +53,12 @@ async def test_the_database_pool_gauges_are_read_at_scrape_time(
     assert samples["db_pool_size"][()] >= 1
     assert samples["db_pool_checked_out"][()] == 0  # nothing in flight while scraping
     assert samples["db_pool_overflow"][()] == 0
+
+
+async def test_the_outbox_gauges_count_pending_and_dead_messages(
+    client: httpx.AsyncClient, ada: Account, bob: Account
+) -> None:
+    samples = await _scrape(client)
+
+    assert samples["outbox_messages_pending"][()] == 2  # two signups, no worker running
+    assert samples["outbox_messages_dead"][()] == 0

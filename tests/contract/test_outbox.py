@@ -182,3 +182,15 @@ async def test_concurrent_claimers_get_disjoint_messages(uow_factory: UowFactory
     ids = [m.id for batch in batches for m in batch]
     assert len(ids) == 40
     assert len(set(ids)) == 40
+
+
+async def test_count_tells_pending_and_dead_apart(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event(1), event(2), event(3))
+    async with uow_factory() as uow:
+        first = (await uow.outbox.list(OutboxStatus.PENDING, 1))[0]
+        await uow.outbox.mark_dead(first.id, attempts=1, error="refused")
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.count(OutboxStatus.PENDING) == 2
+        assert await uow.outbox.count(OutboxStatus.DEAD) == 1
+        assert await uow.outbox.count(OutboxStatus.DELIVERED) == 0
