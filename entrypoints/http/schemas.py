@@ -197,6 +197,12 @@ class ItemPage(BaseModel):
 class RefreshTokenBody(RequestModel):
     """A refresh token from ``POST /auth/token`` or ``POST /auth/refresh``."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"refresh_token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"}]
+        }
+    )
+
     # secrets.token_urlsafe(32) is 43 characters; anything far longer is not one of ours.
     refresh_token: Annotated[
         str, StringConstraints(min_length=1, max_length=200), AfterValidator(_storable)
