@@ -30,14 +30,14 @@ async def test_reads_what_was_committed(one_connection_engine: AsyncEngine) -> N
     ada = await add_user(factory, "ada")
     item = await add_item(factory, ada.id)
 
-    async with SqlAlchemyUnitOfWork(one_connection_engine, read_only=True) as uow:
+    async with SqlAlchemyUnitOfWork(one_connection_engine, read_only=True, raw_reads=True) as uow:
         assert await uow.users.get(ada.id) == ada
         assert await uow.items.get(item.id) == item
         assert list(await uow.items.list_by_owner(ada.id, PageRequest())) == [item]
 
 
 async def test_refuses_to_commit(one_connection_engine: AsyncEngine) -> None:
-    async with SqlAlchemyUnitOfWork(one_connection_engine, read_only=True) as uow:
+    async with SqlAlchemyUnitOfWork(one_connection_engine, read_only=True, raw_reads=True) as uow:
         with pytest.raises(RuntimeError, match="read-only"):
             await uow.commit()
 
@@ -52,7 +52,7 @@ async def test_leaves_the_pooled_connection_transactional(
         return SqlAlchemyUnitOfWork(one_connection_engine)
 
     ada = await add_user(factory, "ada")
-    async with SqlAlchemyUnitOfWork(one_connection_engine, read_only=True) as uow:
+    async with SqlAlchemyUnitOfWork(one_connection_engine, read_only=True, raw_reads=True) as uow:
         await uow.users.get(ada.id)
 
     async with factory() as uow:
