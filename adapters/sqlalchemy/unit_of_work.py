@@ -44,8 +44,8 @@ class SqlAlchemyUnitOfWork:
     leaving the block unless ``commit()`` was called; the connection returns to the pool.
 
     ``read_only=True`` is for use cases that only read (docs/decisions/0025): writes and
-    ``commit()`` are refused. With ``raw_reads=True`` as well (not yet the default), on PostgreSQL it
-    checks a raw asyncpg connection out of the same pool and reads on it directly
+    ``commit()`` are refused. With ``raw_reads=True`` as well (not yet the default), on
+    PostgreSQL it checks a raw asyncpg connection out of the same pool and reads on it directly
     (``AsyncpgReader``): no BEGIN and no ROLLBACK round trip (under READ COMMITTED each statement
     sees its own snapshot either way) and none of SQLAlchemy's per-statement machinery. Writes
     and ``commit()`` are refused. On SQLite, where a transaction costs no round trip, it behaves
