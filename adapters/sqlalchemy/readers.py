@@ -13,7 +13,8 @@ most of the CPU SQLAlchemy spent. Rows come back as ``asyncpg.Record``, which in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import asyncpg
@@ -24,11 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from application.errors import StorageUnavailable
 
 # The connection itself failed: it goes back to the pool invalidated, the caller sees a 503.
+# InternalClientError ("cannot switch to state 12; another operation (2) is in progress") is what
+# a pooled connection says when the server's shutdown notice reached it while it sat idle: its
+# protocol state is broken, whatever the server does next (found by the outage test).
 CONNECTION_FAILURES = (
     asyncpg.exceptions.InterfaceError,  # incl. ConnectionDoesNotExistError
+    asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
     OSError,
     TimeoutError,
 )
@@ -88,20 +95,31 @@ class AsyncpgReader:
         self, statement: Select[Any], parameters: Mapping[str, Any]
     ) -> Sequence[Any] | None:
         text, arguments = self._sql(statement, parameters)
-        try:
+        with self._guarded():
             row: Sequence[Any] | None = await self._driver.fetchrow(text, *arguments)
-        except CONNECTION_FAILURES as error:
-            self._on_failure()
-            raise StorageUnavailable from error
         return row
 
     async def all(
         self, statement: Select[Any], parameters: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]:
         text, arguments = self._sql(statement, parameters)
-        try:
+        with self._guarded():
             rows: Sequence[Sequence[Any]] = await self._driver.fetch(text, *arguments)
+        return rows
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """A server-side error (``PostgresError``) leaves the connection usable: asyncpg has read
+        up to ReadyForQuery before raising it. Anything else during a statement (a broken
+        connection, a timeout, the request's task cancelled half-way) leaves it in an unknown
+        protocol state, so it must not go back to the pool as it is."""
+        try:
+            yield
         except CONNECTION_FAILURES as error:
             self._on_failure()
             raise StorageUnavailable from error
-        return rows
+        except asyncpg.PostgresError:
+            raise
+        except BaseException:
+            self._on_failure()
+            raise

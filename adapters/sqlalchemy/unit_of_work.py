@@ -27,13 +27,25 @@ _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
 
 
 def _is_unavailable(error: BaseException) -> bool:
-    if isinstance(error, DBAPIError):
-        if error.connection_invalidated:
+    """Whether ``error``, or an error it wraps, says the database is not there.
+
+    SQLAlchemy wraps driver errors in ``DBAPIError`` on a ``Connection``; a raw pool checkout
+    (``engine.raw_connection()``) raises the driver's own error, so the chain is searched for a
+    SQLSTATE or a known connection failure either way.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
-        sqlstate = getattr(error.orig, "sqlstate", None) or ""
+        if isinstance(current, _UNAVAILABLE + CONNECTION_FAILURES):
+            return True
+        sqlstate = getattr(current, "sqlstate", None) or ""
         if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
             return True
-    return isinstance(error, _UNAVAILABLE)
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 class SqlAlchemyUnitOfWork:
@@ -44,12 +56,11 @@ class SqlAlchemyUnitOfWork:
     leaving the block unless ``commit()`` was called; the connection returns to the pool.
 
     ``read_only=True`` is for use cases that only read (docs/decisions/0025): writes and
-    ``commit()`` are refused. With ``raw_reads=True`` as well (not yet the default), on
-    PostgreSQL it checks a raw asyncpg connection out of the same pool and reads on it directly
-    (``AsyncpgReader``): no BEGIN and no ROLLBACK round trip (under READ COMMITTED each statement
-    sees its own snapshot either way) and none of SQLAlchemy's per-statement machinery. Writes
-    and ``commit()`` are refused. On SQLite, where a transaction costs no round trip, it behaves
-    like the default.
+    ``commit()`` are refused. On PostgreSQL it checks a raw asyncpg connection out of the same
+    pool and reads on it directly (``AsyncpgReader``): no BEGIN and no ROLLBACK round trip
+    (under READ COMMITTED each statement sees its own snapshot either way) and none of
+    SQLAlchemy's per-statement machinery. On SQLite, where a transaction costs no round trip,
+    it behaves like the default.
     """
 
     users: SqlAlchemyUserRepository
@@ -57,14 +68,10 @@ class SqlAlchemyUnitOfWork:
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     outbox: SqlAlchemyOutbox
 
-    def __init__(
-        self, engine: AsyncEngine, *, read_only: bool = False, raw_reads: bool = False
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
         self._read_only = read_only
-        # Off by default: see docs/decisions/0025 (a PostgreSQL restart gave a 500 and a 24 s
-        # request on this path in the outage test).
-        self._raw_reads = read_only and raw_reads and engine.dialect.driver == "asyncpg"
+        self._raw_reads = read_only and engine.dialect.driver == "asyncpg"
         self._connection: AsyncConnection | None = None
         self._raw: PoolProxiedConnection | None = None
         self._raw_broken = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
@@ -34,3 +35,32 @@ def test_a_server_going_away_or_not_back_yet_is_unavailable(sqlstate: str) -> No
 @pytest.mark.parametrize("sqlstate", ["23505", "42P01", None])
 def test_other_driver_errors_are_not(sqlstate: str | None) -> None:
     assert not _is_unavailable(dbapi_error(sqlstate))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(
+            asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+            id="starting up, raised by a raw pool checkout",
+        ),
+        pytest.param(
+            asyncpg.exceptions.InternalClientError("cannot switch to state 12"),
+            id="a pooled connection broken by the server's shutdown notice",
+        ),
+        pytest.param(ConnectionRefusedError(111, "refused"), id="refused"),
+    ],
+)
+def test_unwrapped_driver_errors_are_recognised_too(error: Exception) -> None:
+    assert _is_unavailable(error)
+
+
+def test_the_cause_of_an_error_counts() -> None:
+    wrapped = RuntimeError("checkout failed")
+    wrapped.__cause__ = DriverError("57P01")
+    assert _is_unavailable(wrapped)
+
+
+def test_an_application_bug_is_not_unavailable() -> None:
+    assert not _is_unavailable(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    assert not _is_unavailable(KeyError("user_id"))
