@@ -9,7 +9,6 @@ from sqlalchemy.engine.interfaces import PoolProxiedConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.util import greenlet_spawn
 
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.readers import CONNECTION_FAILURES, AsyncpgReader
@@ -113,8 +112,10 @@ class SqlAlchemyUnitOfWork:
             return
         if self._raw_broken or isinstance(exc, CONNECTION_FAILURES):
             raw.invalidate(exc if isinstance(exc, Exception) else None)
-        # Back to the pool (whose reset is a no-op here: no transaction was begun).
-        await greenlet_spawn(raw.close)
+        # Back to the pool. No greenlet needed: the pool's reset-on-return is a rollback, which
+        # the asyncpg adapter skips when no transaction was begun (none is, on this path), and
+        # the async pool's queue takes a connection back without awaiting.
+        raw.close()
 
     async def __aexit__(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.telemetry import TelemetryConfig
 
 from entrypoints.container import Container
 from entrypoints.http import dependencies, docs
@@ -29,6 +30,13 @@ OPENAPI_TAGS = [
     {"name": "health", "description": "Liveness and readiness probes for load balancers."},
     {"name": "operations", "description": "Prometheus metrics."},
 ]
+
+_NO_OPENTELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 logger = logging.getLogger("users_items.http")
 
@@ -63,6 +71,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         # Routes name their operation ids; a route that does not gets its function's name
         # (create_user), never FastAPI's default of name + path + method.
         generate_unique_id_function=lambda route: route.name,
+        # Metrics are Prometheus (/metrics) and logs structlog; FastAPI's native OpenTelemetry
+        # would otherwise look up the global OTel providers on every request to find them unset.
+        telemetry=_NO_OPENTELEMETRY,
     )
     app.state.container = container
     app.state.metrics = build_metrics(container)

@@ -22,11 +22,13 @@ bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
 async def current_user(
-    token: Annotated[str | None, Depends(bearer_token)],
-    get_current_user: Annotated[GetCurrentUser, provided(Container.get_current_user)],
+    request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> User:
     if not token:
         raise NotAuthenticated
+    # Resolved here rather than as a sub-dependency: every protected request runs this, and
+    # each dependency FastAPI solves costs more than the provider call itself.
+    get_current_user: GetCurrentUser = request.app.state.container.get_current_user()
     return await get_current_user.execute(token)
 
 

@@ -16,8 +16,11 @@ class BodySizeLimitMiddleware:
     """Answer 413 for a body over ``max_bytes``: at once when ``Content-Length`` says so, else as
     soon as the chunks received pass the limit (chunked uploads have no length).
 
-    The body is read here, up to the limit, and replayed to the app, so nothing downstream ever
-    starts parsing an oversized body.
+    A declared length at or under the limit needs no watching: the HTTP parser never hands the
+    app more bytes than ``Content-Length`` frames, and a request with neither header has no body
+    (RFC 9112, 6.3). So only a chunked body is read here, up to the limit, and replayed to the
+    app, so nothing downstream ever starts parsing an oversized body; every other request passes
+    straight through.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
@@ -28,9 +31,12 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _too_large(scope, receive, send, self.max_bytes)
+        declared, chunked = _body_framing(scope)
+        if not chunked:
+            if declared is not None and declared > self.max_bytes:
+                await _too_large(scope, receive, send, self.max_bytes)
+            else:
+                await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -55,14 +61,20 @@ class BodySizeLimitMiddleware:
         await self.app(scope, _replay([body_message], receive), send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _body_framing(scope: Scope) -> tuple[int | None, bool]:
+    """``(Content-Length or None, whether Transfer-Encoding is set)``; an unreadable length
+    counts as none (the HTTP server refuses such a request before it gets here)."""
+    declared: int | None = None
+    chunked = False
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
-                return None
-    return None
+                declared = None
+        elif name == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
