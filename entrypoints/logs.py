@@ -63,7 +63,13 @@ def _renderers(log_format: LogFormat, stream: TextIO) -> list[Processor]:
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(serializer=_json),
         ]
-    return [structlog.dev.ConsoleRenderer(colors=stream.isatty())]
+    # Rich tracebacks, but never with local variables: a local can be a password or a token.
+    return [
+        structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(),
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+        )
+    ]
 
 
 class _CurrentStdout:
