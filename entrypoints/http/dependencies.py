@@ -13,9 +13,7 @@ from application.errors import NotAuthenticated
 from application.get_current_user import GetCurrentUser
 from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from domain.user import User
-from entrypoints.container import Container
 from entrypoints.http.cursors import CursorCodec, InvalidCursor
-from entrypoints.http.injection import provided
 
 # Declares the Bearer scheme (and Swagger UI's "Authorize" password flow); we raise our own 401.
 bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -49,7 +47,6 @@ class Paging:
 
 async def paging(
     request: Request,
-    codec: Annotated[CursorCodec, provided(Container.cursor_codec)],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None,
@@ -60,6 +57,7 @@ async def paging(
         ),
     ] = None,
 ) -> Paging:
+    codec: CursorCodec = request.app.state.container.cursor_codec()
     scope = request.url.path
     if cursor is None:
         return Paging(PageRequest(limit=limit), codec, scope)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.http.routers import auth, health, items, metrics, users
 
 PROBLEM_JSON = "application/problem+json"
 # method, path -> the error statuses the contract lists for it (429 and refresh/logout come later)
@@ -29,6 +38,7 @@ SUCCESS = {
     ("post", "/users/{user_id}/items"): "201",
     ("delete", "/items/{item_id}"): "204",
 }
+ROUTERS = (users, items, auth, health, metrics)
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
@@ -109,3 +119,18 @@ async def test_a_patch_title_is_optional_but_never_null(schema: dict[str, Any]) 
     assert update.get("required", []) == []
     assert update["properties"]["title"]["type"] == "string"
     assert "anyOf" not in update["properties"]["title"]
+
+
+def test_the_flat_route_table_documents_what_included_routers_would() -> None:
+    """The app adds its routers' routes to its own table instead of ``include_router`` (decision
+    0030); a router-level option that only ``include_router`` applied would show up here."""
+    flat = create_app(Container())
+    included = FastAPI(generate_unique_id_function=lambda route: route.name)
+    for module in ROUTERS:
+        included.include_router(module.router)
+
+    def schema_of(routes: Sequence[BaseRoute]) -> dict[str, Any]:
+        return get_openapi(title="users-items", version="0", routes=routes)
+
+    api_routes = [route for route in flat.routes if isinstance(route, APIRoute)]
+    assert schema_of(api_routes) == schema_of(included.routes)
