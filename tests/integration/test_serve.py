@@ -3,69 +3,28 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.postgres import PostgresUnavailable, provide_postgres
-
-# The console script installed beside the interpreter running the tests (.venv/bin).
-COMMAND = str(Path(sys.executable).with_name("users-items"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("serve did not become ready in time")
+from tests.support.service import COMMAND, running_service
 
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[[str | None], str]]:
     """Start ``users-items serve`` in ``tmp_path``; returns its base URL once ready."""
-    processes: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as services:
 
-    def start(database_url: str | None) -> str:
-        env = {**os.environ, "ENVIRONMENT": "development"}
-        env.pop("DATABASE_URL", None)
-        if database_url:
-            env["DATABASE_URL"] = database_url
-        port = _free_port()
-        log = (tmp_path / "serve.log").open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own command
-            [COMMAND, "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=log
-        )
-        processes.append(process)
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_ready(base_url, process)
-        return base_url
+        def start(database_url: str | None) -> str:
+            env = {"DATABASE_URL": database_url} if database_url else None
+            return services.enter_context(running_service(tmp_path, env)).base_url
 
-    yield start
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal it caught: -SIGTERM.
-        assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+        yield start
 
 
 def _exercise(base_url: str) -> None:

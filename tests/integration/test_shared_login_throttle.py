@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import signal
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from tests.api.test_login_throttle import REDIS_URL, redis_available
-from tests.integration.test_serve import COMMAND, _free_port, _wait_ready
+from tests.support.service import running_service
 
 
 @pytest.fixture
@@ -26,8 +26,6 @@ def serve_with_redis(tmp_path: Path) -> Iterator[Callable[[], str]]:
         pytest.skip(f"no Redis at {REDIS_URL}")
     prefix = f"users-items-test-{uuid.uuid4().hex}"
     env = {
-        **os.environ,
-        "ENVIRONMENT": "development",
         "REDIS_URL": REDIS_URL,
         "RATE_LIMIT_KEY_PREFIX": prefix,
         # Cheap hashing: this test is about the shared count, not the cost.
@@ -35,24 +33,14 @@ def serve_with_redis(tmp_path: Path) -> Iterator[Callable[[], str]]:
         "ARGON2_MEMORY_COST_KIB": "1024",
         "ARGON2_PARALLELISM": "1",
     }
-    env.pop("DATABASE_URL", None)
-    processes: list[subprocess.Popen[bytes]] = []
+    instance_numbers = itertools.count(1)
+    with ExitStack() as services:
 
-    def start() -> str:
-        port = _free_port()
-        log = (tmp_path / f"serve-{port}.log").open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own command
-            [COMMAND, "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=log
-        )
-        processes.append(process)
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_ready(base_url, process)
-        return base_url
+        def start() -> str:
+            name = f"serve-{next(instance_numbers)}.log"
+            return services.enter_context(running_service(tmp_path, env, log_name=name)).base_url
 
-    yield start
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+        yield start
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(match=f"*{prefix}*"):
         client.delete(key)

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from adapters.sqlalchemy.migrate import upgrade_to_head
+from tests.support.ports import free_port
 from tests.support.postgres import LocalCluster, PostgresUnavailable, find_bin_dir
 from tests.support.postgres import restartable_cluster as start_cluster
+from tests.support.service import COMMAND, wait_ready
 from tests.support.smtp import SmtpServer, smtp_server
-
-COMMAND = str(Path(sys.executable).with_name("users-items"))
 
 
 @pytest.fixture
@@ -49,13 +45,6 @@ def smtp() -> Iterator[SmtpServer]:
 def plain_url(cluster: LocalCluster) -> str:
     """The database URL as a user writes it."""
     return cluster.url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -121,19 +110,8 @@ def serve(start: Start, database_url: str, name: str = "serve", **env: str) -> P
         "serve", "--port", str(port), env={"DATABASE_URL": database_url, **env}, name=name
     )
     process.base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.process.poll() is not None:
-            raise AssertionError(
-                f"serve exited with {process.process.returncode}: {process.log.read_text()}"
-            )
-        try:
-            if httpx.get(f"{process.base_url}/health/ready", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("serve did not become ready in time")
+    wait_ready(process.base_url, process.process, process.log, deadline_s=60)
+    return process
 
 
 def results_line(tmp_path: Path, text: str) -> None:

@@ -22,7 +22,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
 from adapters.sqlalchemy.engine import to_async_url
+from tests.support.ports import free_port
 
 __all__ = [
     "LocalCluster",
@@ -227,7 +227,7 @@ def restartable_cluster(bin_dir: Path) -> Iterator[LocalCluster]:
                 os.chown(path, account.pw_uid, account.pw_gid)
         initdb = [str(bin_dir / "initdb"), "-A", "trust", "-U", "postgres", "--no-sync"]
         _run([*prefix, *initdb, "-E", "UTF8", "--locale=C", "-D", str(data)], log)
-        port = _free_port()
+        port = free_port()
         options = (
             f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1"
             " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
@@ -276,10 +276,3 @@ def _run(argv: list[str], log: Path) -> None:
         raise PostgresUnavailable(
             f"{program} failed with exit code {result.returncode}; last log lines:\n{tail}"
         )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,8 @@ from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.support.ports import free_port
 
 
 @dataclass
@@ -52,13 +53,6 @@ class SmtpServer:
         return f"smtp://{credentials}127.0.0.1:{self.port}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[SmtpServer]:
     """Serve SMTP on 127.0.0.1; with ``credentials``, AUTH (PLAIN/LOGIN, no TLS) is required."""
@@ -77,7 +71,7 @@ def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[SmtpServ
             return AuthResult(success=given == credentials)
 
         options = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **options)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     try:
         yield SmtpServer(port=controller.port, handler=handler)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 from argon2 import extract_parameters
 
-from adapters.argon2_hasher import Argon2PasswordHasher
+from adapters.argon2_hasher import Argon2PasswordHasher, default_hash_concurrency
 from application.errors import PasswordHashingBusy
+from entrypoints.settings import Settings
 
 
 async def test_the_configured_parameters_are_in_the_hash() -> None:
@@ -63,3 +65,12 @@ async def test_requests_within_the_queue_timeout_wait_for_a_slot() -> None:
     finally:
         hasher.close()
     assert len(set(hashes)) == 8
+
+
+@pytest.mark.parametrize(("cpus", "expected"), [(None, 1), (1, 1), (2, 1), (8, 7)])
+def test_hashing_leaves_a_core_to_the_event_loop_by_default(
+    monkeypatch: pytest.MonkeyPatch, cpus: int | None, expected: int
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+    assert default_hash_concurrency() == expected
+    assert Settings(_env_file=None).password_hash_concurrency == expected
