@@ -21,6 +21,12 @@ T = TypeVar("T")
 DEFAULT_PARAMETERS = RFC_9106_LOW_MEMORY
 
 
+def default_hash_concurrency() -> int:
+    """One hash per CPU but one: the event loop keeps a core to itself, so a signup or login
+    flood cannot starve every other request (measured in `make bench`, decision 0012)."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 class Argon2PasswordHasher:
     """argon2id with configurable cost, ``max_concurrency`` hashes at a time.
 
@@ -43,7 +49,7 @@ class Argon2PasswordHasher:
         self._argon2 = Argon2(
             time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
         )
-        self.max_concurrency = max_concurrency or os.cpu_count() or 1
+        self.max_concurrency = max_concurrency or default_hash_concurrency()
         self._executor = ThreadPoolExecutor(
             max_workers=self.max_concurrency, thread_name_prefix="argon2"
         )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.argon2_hasher import DEFAULT_PARAMETERS
+from adapters.argon2_hasher import DEFAULT_PARAMETERS, default_hash_concurrency
 from adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL, PoolOptions, to_async_url
 from application.deliver_outbox_messages import RetryPolicy
 
@@ -72,7 +71,7 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=DEFAULT_PARAMETERS.time_cost, ge=1)
     argon2_memory_cost_kib: int = Field(default=DEFAULT_PARAMETERS.memory_cost, ge=8)
     argon2_parallelism: int = Field(default=DEFAULT_PARAMETERS.parallelism, ge=1)
-    password_hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    password_hash_concurrency: int = Field(default_factory=default_hash_concurrency, ge=1)
     password_hash_queue_timeout_seconds: float = Field(default=2.0, gt=0)
 
     # Logs (issue 6).
