@@ -3,11 +3,10 @@ the security headers every response carries."""
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.problems import problem
-from entrypoints.http.security_headers import security_headers
+from entrypoints.http.security_headers import is_auth_path, security_headers
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -99,22 +98,30 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int)
 
 class SecurityHeadersMiddleware:
     """Adds ``security_headers`` to the response start message: no body buffering, no
-    ``BaseHTTPMiddleware`` task per request, one header-list append on the hot path."""
+    ``BaseHTTPMiddleware`` task per request. The headers are kept encoded, and set by one pass
+    over the raw header list (a same-named header the app set is replaced)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Encoded once for each kind of path: /auth/... and everything else.
+        self._encoded: dict[bool, tuple[frozenset[bytes], list[tuple[bytes, bytes]]]] = {}
+        for auth in (False, True):
+            pairs = [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in security_headers("/auth" if auth else "/").items()
+            ]
+            self._encoded[auth] = (frozenset(name for name, _ in pairs), pairs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = security_headers(scope["path"])
+        names, extra = self._encoded[is_auth_path(scope["path"])]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    headers[name] = value
+                headers = [pair for pair in message.get("headers", ()) if pair[0] not in names]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, cast
 
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -200,7 +201,9 @@ _DEFAULT_DETAILS = {
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    request_id = request.headers.get(REQUEST_ID_HEADER, "unknown")
+    # Set by CorrelationIdMiddleware in this request's context (the client's valid id or a new
+    # one); the handler runs outside that middleware, in the same task.
+    request_id = correlation_id.get() or "unknown"
     logger.exception("unhandled error", extra={"request_id": request_id})
     return problem(
         500,
