@@ -19,7 +19,3 @@ app = create_app(_container)
 # of ~100,000 long-lived objects (~80 ms each time on the benchmark machine). Decision 0028.
 gc.collect()
 gc.freeze()
-# A request allocates thousands of short-lived objects; at the default threshold (700) the
-# youngest generation is collected several times per request. Measured under wrk: about 3%
-# less CPU per request at 50,000. Decision 0028.
-gc.set_threshold(50_000, 20, 100)
