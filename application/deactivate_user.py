@@ -1,8 +1,9 @@
 """DeactivateUser: switch an account off (an operator's command, not an HTTP route).
 
-A deactivated user keeps their data but can no longer log in, and their access tokens stop
-working at once (``GetCurrentUser`` refuses an inactive user). Deactivating an inactive user
-changes nothing and is not an error.
+A deactivated user keeps their data but can no longer log in, their access tokens stop working
+at once (``GetCurrentUser`` refuses an inactive user), and every refresh token they hold is
+revoked in the same transaction. Deactivating an inactive user is not an error; it revokes any
+refresh token still left.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from application.errors import UsernameNotFound, UserNotFound
 from application.ports import UnitOfWork
+from application.token_pairs import Clock, utc_now
 from domain.user import User
 
 
@@ -33,15 +35,17 @@ class DeactivateUserResult:
 
 
 class DeactivateUser:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def execute(self, cmd: DeactivateUserCommand) -> DeactivateUserResult:
         async with self._uow:
             user = await self._find(cmd)
             if user.is_active:
                 await self._uow.users.set_active(user.id, active=False)
-                await self._uow.commit()
+            await self._uow.refresh_tokens.revoke_all_for_user(user.id, self._clock())
+            await self._uow.commit()
         return DeactivateUserResult(user=replace(user, is_active=False), was_active=user.is_active)
 
     async def _find(self, cmd: DeactivateUserCommand) -> User:

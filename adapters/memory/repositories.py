@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
@@ -157,6 +157,12 @@ class InMemoryRefreshTokenRepository:
         return spent
 
     async def revoke_family(self, family_id: str, now: datetime) -> None:
+        self._revoke(lambda stored: stored.family_id == family_id, now)
+
+    async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
+        self._revoke(lambda stored: stored.user_id == user_id, now)
+
+    def _revoke(self, chosen: Callable[[StoredRefreshToken], bool], now: datetime) -> None:
         for token_hash, stored in list(self._state.refresh_tokens.items()):
-            if stored.family_id == family_id and stored.revoked_at is None:
+            if chosen(stored) and stored.revoked_at is None:
                 self._state.refresh_tokens[token_hash] = replace(stored, revoked_at=now)

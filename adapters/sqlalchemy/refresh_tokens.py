@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.tables import refresh_tokens
@@ -84,8 +84,14 @@ class SqlAlchemyRefreshTokenRepository:
         return await self.get(token_hash)
 
     async def revoke_family(self, family_id: str, now: datetime) -> None:
+        await self._revoke(refresh_tokens.c.family_id == family_id, now)
+
+    async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
+        await self._revoke(refresh_tokens.c.user_id == user_id, now)
+
+    async def _revoke(self, chosen: ColumnElement[bool], now: datetime) -> None:
         await self._connection.execute(
             update(refresh_tokens)
-            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .where(chosen, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )

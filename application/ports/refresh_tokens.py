@@ -41,3 +41,7 @@ class RefreshTokenRepository(Protocol):
     async def revoke_family(self, family_id: str, now: datetime) -> None:
         """Revoke every token of the family that is not revoked yet."""
         ...
+
+    async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
+        """Revoke every token of every family of the user that is not revoked yet."""
+        ...

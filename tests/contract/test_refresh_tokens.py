@@ -123,6 +123,30 @@ async def test_revoking_a_family_touches_only_that_family(uow_factory: UowFactor
     assert [token.revoked_at if token else "missing" for token in revoked] == [LATER, LATER, None]
 
 
+async def test_revoking_a_users_tokens_touches_every_family_of_theirs_and_no_one_elses(
+    uow_factory: UowFactory,
+) -> None:
+    ada = await add_user(uow_factory, "ada")
+    grace = await add_user(uow_factory, "grace")
+    await store(
+        uow_factory,
+        new_token("a" * 64, ada.id, "1" * 32),
+        new_token("b" * 64, ada.id, "2" * 32),
+        new_token("c" * 64, grace.id, "3" * 32),
+    )
+    async with uow_factory() as uow:
+        await uow.refresh_tokens.revoke_family("2" * 32, NOW)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        await uow.refresh_tokens.revoke_all_for_user(ada.id, LATER)
+        await uow.commit()
+
+    revoked = [await stored(uow_factory, h * 64) for h in "abc"]
+    # b keeps its first revocation time; grace's token is untouched.
+    assert [token.revoked_at if token else "missing" for token in revoked] == [LATER, NOW, None]
+
+
 async def test_a_revoked_token_keeps_its_first_revocation_time(uow_factory: UowFactory) -> None:
     ada = await add_user(uow_factory, "ada")
     await store(uow_factory, new_token("a" * 64, ada.id))

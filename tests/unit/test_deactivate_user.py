@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.deactivate_user import DeactivateUser, DeactivateUserCommand
 from application.errors import UsernameNotFound, UserNotFound
+from application.ports import NewRefreshToken
 from tests.unit.support import add_user
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 async def _stored_active(db: InMemoryDatabase, user_id: int) -> bool | None:
@@ -33,7 +38,7 @@ async def test_deactivates_the_named_user_and_no_other(db: InMemoryDatabase, by:
     assert await _stored_active(db, grace.id) is True
 
 
-async def test_deactivating_an_inactive_user_changes_nothing(db: InMemoryDatabase) -> None:
+async def test_deactivating_an_inactive_user_leaves_it_inactive(db: InMemoryDatabase) -> None:
     ada = await add_user(db, "ada", is_active=False)
 
     result = await DeactivateUser(InMemoryUnitOfWork(db)).execute(
@@ -58,3 +63,37 @@ async def test_an_unknown_id_or_username_is_an_error(db: InMemoryDatabase) -> No
 def test_the_command_names_the_user_exactly_once(fields: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="exactly one"):
         DeactivateUserCommand(**fields)  # type: ignore[arg-type]
+
+
+async def _hold_refresh_token(db: InMemoryDatabase, token_hash: str, user_id: int) -> None:
+    async with InMemoryUnitOfWork(db) as uow:
+        await uow.refresh_tokens.add(
+            NewRefreshToken(token_hash, token_hash[:32], user_id, NOW, NOW + timedelta(days=14))
+        )
+        await uow.commit()
+
+
+async def _revoked_at(db: InMemoryDatabase, token_hash: str) -> datetime | None:
+    async with InMemoryUnitOfWork(db) as uow:
+        stored = await uow.refresh_tokens.get(token_hash)
+    assert stored is not None
+    return stored.revoked_at
+
+
+@pytest.mark.parametrize("active", [True, False], ids=["active", "already inactive"])
+async def test_deactivation_revokes_every_refresh_token_of_the_user(
+    db: InMemoryDatabase, active: bool
+) -> None:
+    """Otherwise a session could outlive the account until its refresh token expired (the
+    refresh itself refuses an inactive user, but a token left live is a token left to steal)."""
+    ada = await add_user(db, "ada", is_active=active)
+    grace = await add_user(db, "grace")
+    await _hold_refresh_token(db, "a" * 64, ada.id)
+    await _hold_refresh_token(db, "b" * 64, ada.id)
+    await _hold_refresh_token(db, "g" * 64, grace.id)
+
+    await DeactivateUser(InMemoryUnitOfWork(db), clock=lambda: NOW).execute(
+        DeactivateUserCommand(user_id=ada.id)
+    )
+
+    assert [await _revoked_at(db, h * 64) for h in "abg"] == [NOW, NOW, None]
