@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from application.clock import Clock, utc_now
 from application.errors import UsernameNotFound, UserNotFound
 from application.ports import UnitOfWork
-from application.token_pairs import Clock, utc_now
 from domain.user import User
 
 

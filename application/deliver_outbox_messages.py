@@ -12,18 +12,13 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from application.clock import Clock, utc_now
 from application.create_user import USER_REGISTERED
 from application.ports import Notification, Notifier, OutboxMessage, UnitOfWork
 
 logger = logging.getLogger("users_items.outbox")
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

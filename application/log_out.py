@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from application.clock import Clock, utc_now
 from application.errors import InvalidRefreshToken
 from application.ports import UnitOfWork
-from application.token_pairs import Clock, hash_refresh_token, utc_now
+from application.token_pairs import hash_refresh_token
 
 
 class LogOut:

@@ -1,10 +1,12 @@
-"""Operator use cases on the outbox: list messages by status, requeue a dead one."""
+"""Operator use cases on the outbox: list messages by status, requeue a dead one, prune the
+delivered ones past their retention."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from application.clock import Clock, utc_now
 from application.errors import OutboxMessageNotDead
 from application.ports import OutboxMessage, OutboxStatus, UnitOfWork
 
@@ -40,3 +42,31 @@ class RequeueOutboxMessage:
             if not await self._uow.outbox.requeue(message_id, datetime.now(UTC)):
                 raise OutboxMessageNotDead(message_id)
             await self._uow.commit()
+
+
+class PruneOutbox:
+    """Delete messages delivered more than ``retention`` ago, ``batch_size`` per transaction,
+    until none is left; pending and dead messages stay. Returns how many were deleted."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        retention: timedelta,
+        batch_size: int = 1000,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._uow = uow
+        self._retention = retention
+        self._batch_size = batch_size
+        self._clock = clock
+
+    async def execute(self) -> int:
+        cutoff = self._clock() - self._retention
+        deleted = 0
+        while True:
+            async with self._uow:
+                batch = await self._uow.outbox.delete_delivered_before(cutoff, self._batch_size)
+                await self._uow.commit()
+            deleted += batch
+            if batch < self._batch_size:
+                return deleted

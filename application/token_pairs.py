@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from application.clock import Clock, utc_now
 from application.ports import NewRefreshToken, TokenService, UnitOfWork
 
-Clock = Callable[[], datetime]
 REFRESH_TOKEN_BYTES = 32  # 256 bits
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def hash_refresh_token(token: str) -> str:

@@ -35,6 +35,7 @@ from application.log_out import LogOut
 from application.manage_outbox import (
     CountOutboxMessages,
     ListOutboxMessages,
+    PruneOutbox,
     RequeueOutboxMessage,
 )
 from application.ports import Notifier
@@ -48,7 +49,9 @@ from entrypoints.settings import Settings
 def build_notifier(settings: Settings) -> Notifier:
     """SMTP when ``SMTP_URL`` is set, else the log."""
     if settings.smtp_url:
-        return SmtpNotifier(settings.smtp_url, settings.mail_from)
+        return SmtpNotifier(
+            settings.smtp_url, settings.mail_from, timeout_seconds=settings.smtp_timeout_seconds
+        )
     return LoggingNotifier()
 
 
@@ -135,3 +138,6 @@ class Container(containers.DeclarativeContainer):
     list_outbox_messages = providers.Factory(ListOutboxMessages, uow=uow)
     count_outbox_messages = providers.Factory(CountOutboxMessages, uow=uow)
     requeue_outbox_message = providers.Factory(RequeueOutboxMessage, uow=uow)
+    prune_outbox = providers.Factory(
+        PruneOutbox, uow=uow, retention=settings.provided.outbox_retention
+    )

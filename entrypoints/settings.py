@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -45,12 +46,14 @@ class Settings(BaseSettings):
     # The outbox worker (`users-items worker`) and its notifier.
     smtp_url: str | None = None  # smtp://user:password@host:587; unset: log notifications
     mail_from: str = "users-items <no-reply@users-items.invalid>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_base_seconds: float = Field(default=2.0, gt=0)
     outbox_retry_max_seconds: float = Field(default=300.0, gt=0)
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_batch_size: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_retention_days: float = Field(default=7.0, gt=0)
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "users-items"
@@ -112,6 +115,10 @@ class Settings(BaseSettings):
             timeout_seconds=self.db_pool_timeout,
             command_timeout_seconds=self.db_command_timeout,
         )
+
+    @property
+    def outbox_retention(self) -> timedelta:
+        return timedelta(days=self.outbox_retention_days)
 
     @property
     def retry_policy(self) -> RetryPolicy:

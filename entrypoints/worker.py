@@ -1,4 +1,5 @@
-"""The outbox worker's loop: deliver, sleep when idle, stop cleanly on SIGTERM or SIGINT."""
+"""The outbox worker's loop: deliver, sleep when idle, prune delivered messages past their
+retention once an hour, stop cleanly on SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 
 from application.errors import StorageUnavailable
+from application.manage_outbox import PruneOutbox
 from entrypoints.container import Container
 
 logger = logging.getLogger("users_items.worker")
+
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 async def run_worker(container: Container, stop: asyncio.Event | None = None) -> None:
@@ -22,6 +27,8 @@ async def run_worker(container: Container, stop: asyncio.Event | None = None) ->
         loop.add_signal_handler(signum, stop.set)
     poll_seconds = container.settings().outbox_poll_seconds
     deliver = container.deliver_outbox_messages()
+    prune = container.prune_outbox()
+    next_prune = time.monotonic()  # at start, then hourly, when there is nothing to deliver
     logger.info("outbox worker started")
     try:
         while not stop.is_set():
@@ -37,6 +44,9 @@ async def run_worker(container: Container, stop: asyncio.Event | None = None) ->
                 claimed = 0
             else:
                 claimed = report.claimed
+            if claimed == 0 and time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                await _prune(prune)
             if claimed == 0:  # idle, or the database is away: wait, but wake up for a stop
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), poll_seconds)
@@ -45,3 +55,15 @@ async def run_worker(container: Container, stop: asyncio.Event | None = None) ->
             loop.remove_signal_handler(signum)
         await container.engine().dispose()
         logger.info("outbox worker stopped")
+
+
+async def _prune(prune: PruneOutbox) -> None:
+    try:
+        deleted = await prune.execute()
+    except StorageUnavailable:
+        logger.warning("database unavailable; outbox not pruned")
+    except Exception:
+        logger.exception("pruning the outbox failed")
+    else:
+        if deleted:
+            logger.info("pruned %d delivered outbox messages", deleted)

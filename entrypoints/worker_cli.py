@@ -1,4 +1,4 @@
-"""``users-items worker`` and ``users-items outbox list|retry`` (registered in cli.py)."""
+"""``users-items worker`` and ``users-items outbox list|retry|prune`` (registered in cli.py)."""
 
 from __future__ import annotations
 
@@ -80,3 +80,19 @@ def register(app: typer.Typer, load_settings: Callable[[], Settings]) -> None:
         typer.echo(f"outbox message {message_id} requeued")
 
     app.add_typer(outbox_app, name="outbox")
+
+    @outbox_app.command("prune")
+    def prune() -> None:
+        """Delete messages delivered more than OUTBOX_RETENTION_DAYS ago (the worker does it
+        hourly); pending and dead messages stay."""
+        built = container()
+
+        async def run() -> int:
+            try:
+                deleted: int = await built.prune_outbox().execute()
+            finally:
+                await built.engine().dispose()
+            return deleted
+
+        deleted = asyncio.run(run())
+        typer.echo(f"{deleted} delivered outbox messages pruned")

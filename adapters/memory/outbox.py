@@ -82,6 +82,18 @@ class InMemoryOutbox:
     async def count(self, status: OutboxStatus) -> int:
         return sum(1 for m in self._state.outbox.values() if m.status is status)
 
+    async def delete_delivered_before(self, cutoff: datetime, limit: int) -> int:
+        old = sorted(
+            m.id
+            for m in self._state.outbox.values()
+            if m.status is OutboxStatus.DELIVERED
+            and m.delivered_at is not None
+            and m.delivered_at < cutoff
+        )[:limit]
+        for message_id in old:
+            del self._state.outbox[message_id]
+        return len(old)
+
     def _update(self, message_id: int, **changes: object) -> None:
         message = self._state.outbox.get(message_id)
         if message is not None:

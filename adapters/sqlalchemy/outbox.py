@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.tables import outbox
@@ -141,3 +141,19 @@ class SqlAlchemyOutbox:
         await self._connection.execute(
             update(outbox).where(outbox.c.id == message_id).values(**values)
         )
+
+    async def delete_delivered_before(self, cutoff: datetime, limit: int) -> int:
+        # A bounded batch per statement: a long retention backlog is deleted in short
+        # transactions, never in one that locks the table for minutes.
+        oldest = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.status == OutboxStatus.DELIVERED.value,
+                outbox.c.delivered_at < cutoff,
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        result = await self._connection.execute(delete(outbox).where(outbox.c.id.in_(oldest)))
+        deleted: int = result.rowcount
+        return deleted

@@ -80,3 +80,8 @@ class Outbox(Protocol):
     async def count(self, status: OutboxStatus) -> int:
         """How many messages are in ``status`` (for the metrics)."""
         ...
+
+    async def delete_delivered_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete up to ``limit`` delivered messages delivered before ``cutoff``, lowest ids
+        first; return how many. Pending and dead messages are never deleted."""
+        ...

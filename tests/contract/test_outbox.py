@@ -194,3 +194,27 @@ async def test_count_tells_pending_and_dead_apart(uow_factory: UowFactory) -> No
         assert await uow.outbox.count(OutboxStatus.PENDING) == 2
         assert await uow.outbox.count(OutboxStatus.DEAD) == 1
         assert await uow.outbox.count(OutboxStatus.DELIVERED) == 0
+
+
+async def test_pruning_deletes_only_messages_delivered_before_the_cutoff(
+    uow_factory: UowFactory,
+) -> None:
+    await record(uow_factory, *(event(n) for n in range(1, 6)))
+    first, second, third, fourth, fifth = await claim(uow_factory, T0)
+    async with uow_factory() as uow:
+        await uow.outbox.mark_delivered(first.id, T0)
+        await uow.outbox.mark_delivered(second.id, T0 + timedelta(minutes=1))
+        await uow.outbox.mark_delivered(third.id, T0 + timedelta(days=2))  # recent
+        await uow.outbox.mark_dead(fourth.id, attempts=8, error="550")  # fifth stays pending
+        await uow.commit()
+    cutoff = T0 + timedelta(days=1)
+
+    async with uow_factory() as uow:
+        deleted_first = await uow.outbox.delete_delivered_before(cutoff, limit=1)
+        deleted_then = await uow.outbox.delete_delivered_before(cutoff, limit=10)
+        await uow.commit()
+
+    assert (deleted_first, deleted_then) == (1, 1)
+    async with uow_factory() as uow:
+        left = {m.id for status in OutboxStatus for m in await uow.outbox.list(status, 10)}
+    assert left == {third.id, fourth.id, fifth.id}

@@ -1,10 +1,10 @@
-"""``users-items outbox list|retry`` against a real SQLite database."""
+"""``users-items outbox list|retry|prune`` against a real SQLite database."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -87,3 +87,32 @@ def test_retry_refuses_a_message_that_is_not_dead(database: str, message_id: str
 
     assert result.exit_code == 1
     assert "not dead" in result.output
+
+
+async def _delivered_long_ago(url: str) -> int:
+    """One more message, delivered ten days ago (past the default seven days' retention)."""
+    engine = create_engine(url)
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            await uow.outbox.add(
+                NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {"n": 3}, long_ago)
+            )
+            [old] = await uow.outbox.claim(long_ago, long_ago, 1)
+            await uow.outbox.mark_delivered(old.id, long_ago)
+            await uow.commit()
+            return old.id
+    finally:
+        await engine.dispose()
+
+
+def test_prune_deletes_delivered_messages_past_their_retention_only(database: str) -> None:
+    old_id = asyncio.run(_delivered_long_ago(database))
+
+    result = runner.invoke(app, ["outbox", "prune"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 delivered outbox messages pruned"
+    left = {m.id: m.status for m in asyncio.run(_all_messages(database))}
+    assert old_id not in left
+    assert left == {1: OutboxStatus.DEAD, 2: OutboxStatus.PENDING}

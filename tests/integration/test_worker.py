@@ -8,13 +8,15 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.create_user import CreateUser, CreateUserCommand
-from application.ports import OutboxStatus
+from application.ports import NewOutboxMessage, OutboxStatus
 from tests.conftest import cheap_hasher
 
 COMMAND = str(Path(sys.executable).with_name("users-items"))
@@ -43,13 +45,32 @@ async def _delivered(url: str) -> int:
         await engine.dispose()
 
 
-async def test_the_worker_delivers_to_the_log_and_stops_cleanly_on_sigterm(
+async def _delivered_days_ago(url: str, days: int) -> None:
+    engine = create_engine(url)
+    then = datetime.now(UTC) - timedelta(days=days)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            await uow.outbox.add(NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, then))
+            for message in await uow.outbox.claim(then, then, 1):
+                await uow.outbox.mark_delivered(message.id, then)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_worker_delivers_to_the_log_prunes_and_stops_cleanly_on_sigterm(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'users-items.db'}"
     await asyncio.to_thread(upgrade_to_head, url)
+    await _delivered_days_ago(url, 3)  # past a 2-day retention: pruned on the first idle pass
     await _sign_up(url, 3)
-    env = {**os.environ, "DATABASE_URL": url, "OUTBOX_POLL_SECONDS": "0.1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "OUTBOX_POLL_SECONDS": "0.1",
+        "OUTBOX_RETENTION_DAYS": "2",
+    }
     env.pop("SMTP_URL", None)
     log = tmp_path / "worker.log"
     with log.open("ab") as out:
@@ -58,7 +79,8 @@ async def test_the_worker_delivers_to_the_log_and_stops_cleanly_on_sigterm(
         )
     try:
         deadline = time.monotonic() + 30
-        while await _delivered(url) < 3:
+        # The first pass delivers all three; the next finds nothing and prunes the old one.
+        while "pruned 1 delivered outbox messages" not in log.read_text():
             assert worker.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             await asyncio.sleep(0.1)
@@ -71,4 +93,5 @@ async def test_the_worker_delivers_to_the_log_and_stops_cleanly_on_sigterm(
 
     text = log.read_text()
     assert all(f"notification to user{n}@example.com" in text for n in range(3))
+    assert await _delivered(url) == 3  # the three new ones; the old one is gone
     assert "outbox worker stopped" in text

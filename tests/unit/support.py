@@ -11,8 +11,9 @@ from limits.aio.storage import MemoryStorage, Storage
 from adapters.jwt_tokens import JwtTokenService
 from adapters.limits_throttle import LimitsLoginThrottle
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from application.clock import Clock, utc_now
 from application.pagination import MAX_PAGE_SIZE, HasId, PageRequest
-from application.token_pairs import Clock, TokenPairIssuer, utc_now
+from application.token_pairs import TokenPairIssuer
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
 from tests.conftest import TEST_JWT_SECRET
