@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
 from adapters.notifiers import SmtpNotifier
 from adapters.notifiers.smtp_notifier import EVENT_ID_HEADER
 from application.ports import Notification, NotificationFailed
+from entrypoints.container import build_notifier
+from entrypoints.settings import Settings
 from tests.support.smtp import smtp_server
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -70,3 +73,19 @@ async def test_no_server_fails_the_notification() -> None:
 def test_refuses_a_url_that_is_not_smtp(url: str) -> None:
     with pytest.raises(ValueError, match="SMTP_URL"):
         SmtpNotifier(url, SENDER)
+
+
+async def test_a_server_that_never_answers_fails_within_smtp_timeout_seconds() -> None:
+    """A listening socket that never greets: the configured timeout, not the default 30 s, ends
+    the attempt (the notifier is built from settings, as the worker builds it)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        settings = Settings(
+            _env_file=None, smtp_url=f"smtp://127.0.0.1:{port}", smtp_timeout_seconds=0.5
+        )
+        started = time.monotonic()
+        with pytest.raises(NotificationFailed):
+            await build_notifier(settings).send(WELCOME)
+        assert time.monotonic() - started < 5
