@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = False
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_command_timeout: float = Field(default=10.0, gt=0)
+    db_statement_cache_size: int = Field(default=100, ge=0)
     db_echo: bool = False
 
     # The outbox worker (`users-items worker`) and its notifier.
@@ -114,6 +115,7 @@ class Settings(BaseSettings):
             pre_ping=self.db_pool_pre_ping,
             timeout_seconds=self.db_pool_timeout,
             command_timeout_seconds=self.db_command_timeout,
+            statement_cache_size=self.db_statement_cache_size,
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,11 @@ class PoolOptions:
     pre_ping: bool = False
     timeout_seconds: float = 5.0
     command_timeout_seconds: float = 10.0
+    # Prepared statements cached per connection, by asyncpg (raw reads) and by SQLAlchemy's
+    # asyncpg adapter (everything else). 0 turns both off and names each statement uniquely:
+    # what PgBouncer before 1.21 needs in transaction pooling mode (tests/integration/
+    # test_pgbouncer.py), at the price of a prepare per statement.
+    statement_cache_size: int = 100
 
 
 def create_engine(url: str, pool: PoolOptions | None = None, *, echo: bool = False) -> AsyncEngine:
@@ -69,7 +75,11 @@ def create_engine(url: str, pool: PoolOptions | None = None, *, echo: bool = Fal
         # fails with TimeoutError, a 503, instead of holding the request forever.
         "command_timeout": pool.command_timeout_seconds,
         "server_settings": {"application_name": "users-items"},
+        "statement_cache_size": pool.statement_cache_size,
+        "prepared_statement_cache_size": pool.statement_cache_size,
     }
+    if pool.statement_cache_size == 0:
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
     return create_async_engine(
         async_url,
         echo=echo,
@@ -80,6 +90,11 @@ def create_engine(url: str, pool: PoolOptions | None = None, *, echo: bool = Fal
         pool_timeout=pool.timeout_seconds,
         connect_args=connect_args,
     )
+
+
+def _unique_statement_name() -> str:
+    """A name no other client of a shared server connection can have chosen."""
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -166,7 +166,7 @@ def find_bin_dir() -> Path | None:
     return None
 
 
-def _as_postgres_user() -> tuple[list[str], pwd.struct_passwd | None]:
+def as_postgres_user() -> tuple[list[str], pwd.struct_passwd | None]:
     """Command prefix and account to run the server as: ourselves, or ``postgres`` as root."""
     if os.geteuid() != 0:
         return [], None
@@ -215,7 +215,7 @@ class LocalCluster:
 def restartable_cluster(bin_dir: Path) -> Iterator[LocalCluster]:
     """A fresh cluster on a free port of 127.0.0.1 with an empty test database; see
     ``LocalCluster``. Removed afterwards, whatever state it is in."""
-    prefix, account = _as_postgres_user()
+    prefix, account = as_postgres_user()
     tmp = Path(tempfile.mkdtemp(prefix="users-items-pg-"))
     data, sockets, log = tmp / "data", tmp / "sockets", tmp / "postgres.log"
     pg_ctl = [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data)]
