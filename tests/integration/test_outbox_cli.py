@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import NewOutboxMessage, OutboxMessage, OutboxStatus
 from entrypoints.cli import app
+from tests.support.outbox import delivered_message
 
 runner = CliRunner()
 
@@ -89,25 +90,8 @@ def test_retry_refuses_a_message_that_is_not_dead(database: str, message_id: str
     assert "not dead" in result.output
 
 
-async def _delivered_long_ago(url: str) -> int:
-    """One more message, delivered ten days ago (past the default seven days' retention)."""
-    engine = create_engine(url)
-    long_ago = datetime.now(UTC) - timedelta(days=10)
-    try:
-        async with SqlAlchemyUnitOfWork(engine) as uow:
-            await uow.outbox.add(
-                NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {"n": 3}, long_ago)
-            )
-            [old] = await uow.outbox.claim(long_ago, long_ago, 1)
-            await uow.outbox.mark_delivered(old.id, long_ago)
-            await uow.commit()
-            return old.id
-    finally:
-        await engine.dispose()
-
-
 def test_prune_deletes_delivered_messages_past_their_retention_only(database: str) -> None:
-    old_id = asyncio.run(_delivered_long_ago(database))
+    old_id = asyncio.run(delivered_message(database, days_ago=10))  # past the default 7
 
     result = runner.invoke(app, ["outbox", "prune"])
 

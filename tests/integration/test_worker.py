@@ -8,32 +8,15 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.create_user import CreateUser, CreateUserCommand
-from application.ports import NewOutboxMessage, OutboxStatus
-from tests.conftest import cheap_hasher
+from application.ports import OutboxStatus
+from tests.support.outbox import delivered_message, sign_up_users
 
 COMMAND = str(Path(sys.executable).with_name("users-items"))
-
-
-async def _sign_up(url: str, count: int) -> None:
-    engine = create_engine(url)
-    hasher = cheap_hasher()
-    try:
-        create_user = CreateUser(SqlAlchemyUnitOfWork(engine), hasher)
-        for n in range(count):
-            await create_user.execute(
-                CreateUserCommand(f"user{n}@example.com", f"user{n}", "correct horse")
-            )
-    finally:
-        hasher.close()
-        await engine.dispose()
 
 
 async def _delivered(url: str) -> int:
@@ -45,26 +28,15 @@ async def _delivered(url: str) -> int:
         await engine.dispose()
 
 
-async def _delivered_days_ago(url: str, days: int) -> None:
-    engine = create_engine(url)
-    then = datetime.now(UTC) - timedelta(days=days)
-    try:
-        async with SqlAlchemyUnitOfWork(engine) as uow:
-            await uow.outbox.add(NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, then))
-            for message in await uow.outbox.claim(then, then, 1):
-                await uow.outbox.mark_delivered(message.id, then)
-            await uow.commit()
-    finally:
-        await engine.dispose()
-
-
 async def test_the_worker_delivers_to_the_log_prunes_and_stops_cleanly_on_sigterm(
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'users-items.db'}"
     await asyncio.to_thread(upgrade_to_head, url)
-    await _delivered_days_ago(url, 3)  # past a 2-day retention: pruned on the first idle pass
-    await _sign_up(url, 3)
+    await delivered_message(
+        url, days_ago=3
+    )  # past a 2-day retention: pruned on the first idle pass
+    await sign_up_users(url, 3)
     env = {
         **os.environ,
         "DATABASE_URL": url,

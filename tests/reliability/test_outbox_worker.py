@@ -15,10 +15,9 @@ import pytest
 from adapters.notifiers.smtp_notifier import EVENT_ID_HEADER
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.create_user import CreateUser, CreateUserCommand
 from application.ports import OutboxMessage, OutboxStatus
-from tests.conftest import cheap_hasher
 from tests.reliability.conftest import Start, plain_url, results_line, serve
+from tests.support.outbox import sign_up_users
 from tests.support.postgres import LocalCluster
 from tests.support.smtp import SmtpServer
 
@@ -129,17 +128,7 @@ async def test_a_worker_killed_mid_batch_loses_no_welcome_email(
 async def test_two_workers_side_by_side_deliver_no_message_twice(
     cluster: LocalCluster, smtp: SmtpServer, users_items: Start, tmp_path: Path
 ) -> None:
-    engine = create_engine(cluster.url)
-    hasher = cheap_hasher()
-    try:
-        sign_up_one = CreateUser(SqlAlchemyUnitOfWork(engine), hasher)
-        for n in range(SIGNUPS):
-            await sign_up_one.execute(
-                CreateUserCommand(f"user{n}@example.com", f"user{n}", "correct horse")
-            )
-    finally:
-        hasher.close()
-        await engine.dispose()
+    await sign_up_users(cluster.url, SIGNUPS)
     smtp.handler.delay_seconds = 0.01
     started = time.monotonic()
 

@@ -1,0 +1,42 @@
+"""Seeding a real database's outbox for the worker and CLI tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.create_user import CreateUser, CreateUserCommand
+from application.ports import NewOutboxMessage
+from tests.conftest import cheap_hasher
+
+
+async def sign_up_users(url: str, count: int) -> None:
+    """Users user0..user<count-1> through CreateUser: each leaves a pending welcome message."""
+    engine = create_engine(url)
+    hasher = cheap_hasher()
+    try:
+        create_user = CreateUser(SqlAlchemyUnitOfWork(engine), hasher)
+        for n in range(count):
+            await create_user.execute(
+                CreateUserCommand(f"user{n}@example.com", f"user{n}", "correct horse")
+            )
+    finally:
+        hasher.close()
+        await engine.dispose()
+
+
+async def delivered_message(url: str, days_ago: float) -> int:
+    """One more message, delivered ``days_ago`` days ago; its id."""
+    engine = create_engine(url)
+    then = datetime.now(UTC) - timedelta(days=days_ago)
+    try:
+        async with SqlAlchemyUnitOfWork(engine) as uow:
+            await uow.outbox.add(NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, then))
+            [message] = await uow.outbox.claim(then, then, 1)
+            await uow.outbox.mark_delivered(message.id, then)
+            await uow.commit()
+            return message.id
+    finally:
+        await engine.dispose()
