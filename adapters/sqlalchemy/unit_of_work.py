@@ -9,6 +9,7 @@ from sqlalchemy.engine.interfaces import PoolProxiedConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.readers import CONNECTION_FAILURES, AsyncpgReader
@@ -110,12 +111,16 @@ class SqlAlchemyUnitOfWork:
         raw, self._raw = self._raw, None
         if raw is None:
             return
-        if self._raw_broken or isinstance(exc, CONNECTION_FAILURES):
-            raw.invalidate(exc if isinstance(exc, Exception) else None)
-        # Back to the pool. No greenlet needed: the pool's reset-on-return is a rollback, which
-        # the asyncpg adapter skips when no transaction was begun (none is, on this path), and
-        # the async pool's queue takes a connection back without awaiting.
-        raw.close()
+        broken = self._raw_broken or isinstance(exc, CONNECTION_FAILURES)
+
+        def give_back() -> None:
+            if broken:
+                raw.invalidate(exc if isinstance(exc, Exception) else None)
+            raw.close()
+
+        # Inside SQLAlchemy's greenlet: a connection the pool does not keep (an overflow one, an
+        # invalidated one) is really closed, and closing an asyncpg connection awaits IO.
+        await greenlet_spawn(give_back)
 
     async def __aexit__(
         self,
