@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from application.errors import NotAuthenticated
-from application.ports import TokenService, UnitOfWork
+from application.ports import TokenService, UserQueries
 from domain.user import User
 
 
 class GetCurrentUser:
-    def __init__(self, uow: UnitOfWork, tokens: TokenService) -> None:
-        self._uow = uow
+    def __init__(self, users: UserQueries, tokens: TokenService) -> None:
+        self._users = users
         self._tokens = tokens
 
     async def execute(self, access_token: str) -> User:
-        user_id = self._tokens.verify(access_token)
-        async with self._uow:
-            user = await self._uow.users.get(user_id)
+        user = await self._users.get(self._tokens.verify(access_token))
         if user is None or not user.is_active:
             raise NotAuthenticated
         return user

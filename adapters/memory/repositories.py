@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypeVar
 
 from application.errors import UserAlreadyExists
-from application.pagination import HasId, PageRequest
 from application.ports import NewRefreshToken, StoredRefreshToken
 from application.ports.outbox import OutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
-
-T = TypeVar("T", bound=HasId)
 
 
 @dataclass
@@ -37,11 +33,6 @@ class InMemoryState:
             refresh_tokens=dict(self.refresh_tokens),
             outbox=dict(self.outbox),
         )
-
-
-def _page(rows: Iterable[T], page: PageRequest) -> Sequence[T]:
-    after = page.after_id or 0
-    return sorted((r for r in rows if r.id > after), key=lambda r: r.id)[: page.fetch_size]
 
 
 class InMemoryUserRepository:
@@ -83,9 +74,6 @@ class InMemoryUserRepository:
         if (user := self._state.users.get(user_id)) is not None:
             self._state.users[user_id] = replace(user, hashed_password=hashed_password)
 
-    async def list(self, page: PageRequest) -> Sequence[User]:
-        return _page(self._state.users.values(), page)
-
     async def set_active(self, user_id: int, *, active: bool) -> None:
         if (user := self._state.users.get(user_id)) is not None:
             self._state.users[user_id] = replace(user, is_active=active)
@@ -109,12 +97,6 @@ class InMemoryItemRepository:
 
     async def get(self, item_id: int) -> Item | None:
         return self._state.items.get(item_id)
-
-    async def list(self, page: PageRequest) -> Sequence[Item]:
-        return _page(self._state.items.values(), page)
-
-    async def list_by_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
-        return _page((i for i in self._state.items.values() if i.owner_id == owner_id), page)
 
     async def update(self, item: Item) -> None:
         if item.id in self._state.items:

@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
 # annotations.
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,16 +22,22 @@ bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 async def current_user(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
-) -> User:
+) -> AsyncIterator[User]:
+    """The caller; and, until the route's function returns, the one database connection that
+    the caller look-up, the route's queries and its unit of work share (docs/decisions/0038)."""
     if not token:
         raise NotAuthenticated
+    container = request.app.state.container
     # Resolved here rather than as a sub-dependency: every protected request runs this, and
     # each dependency FastAPI solves costs more than the provider call itself.
-    get_current_user: GetCurrentUser = request.app.state.container.get_current_user()
-    return await get_current_user.execute(token)
+    get_current_user: GetCurrentUser = container.get_current_user()
+    async with container.database().shared_connection():
+        yield await get_current_user.execute(token)
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+# scope="function": the connection goes back when the route's function returns, before the
+# response is serialised and sent.
+CurrentUser = Annotated[User, Depends(current_user, scope="function")]
 
 
 @dataclass(frozen=True, slots=True)
