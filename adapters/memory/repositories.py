@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from application.errors import UserAlreadyExists
 from application.ports import NewRefreshToken, StoredRefreshToken
@@ -15,7 +16,11 @@ from domain.user import NewUser, User, email_key
 
 @dataclass
 class InMemoryState:
-    """Everything the in-memory database holds; copied per transaction."""
+    """Everything the in-memory database holds; copied per transaction.
+
+    A new aggregate needs no field here: its adapters keep their rows in ``table(name)`` and
+    take ids from ``next_id(name)``.
+    """
 
     users: dict[int, User] = field(default_factory=dict)
     items: dict[int, Item] = field(default_factory=dict)
@@ -24,6 +29,16 @@ class InMemoryState:
     last_item_id: int = 0
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     last_outbox_id: int = 0
+    tables: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    last_ids: dict[str, int] = field(default_factory=dict)
+
+    def table(self, name: str) -> dict[Any, Any]:
+        return self.tables.setdefault(name, {})
+
+    def next_id(self, name: str) -> int:
+        """Ids are never reused, like a database sequence."""
+        self.last_ids[name] = self.last_ids.get(name, 0) + 1
+        return self.last_ids[name]
 
     def copy(self) -> InMemoryState:
         return replace(
@@ -32,6 +47,8 @@ class InMemoryState:
             items=dict(self.items),
             refresh_tokens=dict(self.refresh_tokens),
             outbox=dict(self.outbox),
+            tables={name: dict(rows) for name, rows in self.tables.items()},
+            last_ids=dict(self.last_ids),
         )
 
 
