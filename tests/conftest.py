@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -42,6 +43,7 @@ from tests.support.postgres import PostgresUnavailable, provide_postgres
 TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 
 UowFactory = Callable[[], UnitOfWork]
+Q = TypeVar("Q")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,19 @@ class Store:
     uow: UowFactory
     users: UserQueries
     items: ItemQueries
+    memory: InMemoryDatabase | None = None
+    sql: SqlAlchemyDatabase | None = None
+
+    def queries(
+        self, memory: Callable[[InMemoryDatabase], Q], sql: Callable[[SqlAlchemyDatabase], Q]
+    ) -> Q:
+        """A query port on this store's backend, for instance
+        ``tags: TagQueries = store.queries(InMemoryTagQueries, SqlAlchemyTagQueries)``; the
+        annotation makes mypy check both implementations against the port."""
+        if self.memory is not None:
+            return memory(self.memory)
+        assert self.sql is not None
+        return sql(self.sql)
 
 
 def cheap_hasher() -> Argon2PasswordHasher:
@@ -141,6 +156,7 @@ async def store(backend_url: str | None) -> AsyncIterator[Store]:
             lambda: InMemoryUnitOfWork(memory),
             InMemoryUserQueries(memory),
             InMemoryItemQueries(memory),
+            memory=memory,
         )
         return
     engine = create_engine(backend_url)
@@ -150,6 +166,7 @@ async def store(backend_url: str | None) -> AsyncIterator[Store]:
         lambda: SqlAlchemyUnitOfWork(database),
         SqlAlchemyUserQueries(database),
         SqlAlchemyItemQueries(database),
+        sql=database,
     )
     await engine.dispose()
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from adapters.memory.repositories import InMemoryState
+from adapters.memory.database import InMemoryState
 from application.ports.outbox import NewOutboxMessage, OutboxMessage, OutboxStatus
 
 

@@ -3,53 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
+from adapters.memory.database import InMemoryState
 from application.errors import UserAlreadyExists
 from application.ports import NewRefreshToken, StoredRefreshToken
-from application.ports.outbox import OutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
-
-
-@dataclass
-class InMemoryState:
-    """Everything the in-memory database holds; copied per transaction.
-
-    A new aggregate needs no field here: its adapters keep their rows in ``table(name)`` and
-    take ids from ``next_id(name)``.
-    """
-
-    users: dict[int, User] = field(default_factory=dict)
-    items: dict[int, Item] = field(default_factory=dict)
-    refresh_tokens: dict[str, StoredRefreshToken] = field(default_factory=dict)
-    last_user_id: int = 0
-    last_item_id: int = 0
-    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
-    last_outbox_id: int = 0
-    tables: dict[str, dict[Any, Any]] = field(default_factory=dict)
-    last_ids: dict[str, int] = field(default_factory=dict)
-
-    def table(self, name: str) -> dict[Any, Any]:
-        return self.tables.setdefault(name, {})
-
-    def next_id(self, name: str) -> int:
-        """Ids are never reused, like a database sequence."""
-        self.last_ids[name] = self.last_ids.get(name, 0) + 1
-        return self.last_ids[name]
-
-    def copy(self) -> InMemoryState:
-        return replace(
-            self,
-            users=dict(self.users),
-            items=dict(self.items),
-            refresh_tokens=dict(self.refresh_tokens),
-            outbox=dict(self.outbox),
-            tables={name: dict(rows) for name, rows in self.tables.items()},
-            last_ids=dict(self.last_ids),
-        )
 
 
 class InMemoryUserRepository:
