@@ -27,12 +27,12 @@ from application.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
     ItemNotFound,
-    LoginThrottled,
-    LoginThrottleUnavailable,
     NotAuthenticated,
     NotResourceOwner,
     PasswordHashingBusy,
     StorageUnavailable,
+    Throttled,
+    ThrottleUnavailable,
     UserAlreadyExists,
     UsernameNotFound,
     UserNotFound,
@@ -121,14 +121,14 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
         lambda e: "The refresh token is unknown, expired or no longer valid; log in again.",
         headers=_BEARER_CHALLENGE,
     ),
-    LoginThrottled: _Mapping(
+    Throttled: _Mapping(
         429,
-        lambda e: f"Too many failed logins; try again in {e.retry_after_seconds} seconds.",
+        lambda e: f"Too many {e.counts}; try again in {e.retry_after_seconds} seconds.",
         headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
     ),
-    LoginThrottleUnavailable: _Mapping(
+    ThrottleUnavailable: _Mapping(
         503,
-        lambda e: "Logging in is unavailable right now; try again shortly.",
+        lambda e: "This is unavailable right now; try again shortly.",
         headers={"Retry-After": "1"},
     ),
     PasswordHashingBusy: _Mapping(
@@ -253,7 +253,8 @@ _DESCRIPTIONS = {
     413: "The request body exceeds 1 MiB.",
     415: "The body is in a media type this operation does not take.",
     422: "The request is not valid; `errors` names each field.",
-    429: "Too many failed logins for this account or address; see `Retry-After`.",
+    429: "Too many attempts (failed logins for this account from this address, from this "
+    "address, or for this account); see `Retry-After`.",
     500: "An unexpected error; the body names the request id.",
     503: "A dependency (the database) is unavailable, or password hashing is saturated; see "
     "`Retry-After`.",
