@@ -29,6 +29,7 @@ from entrypoints import worker_cli
 from entrypoints.container import Container
 from entrypoints.http.metrics import MULTIPROC_DIR_VARIABLE
 from entrypoints.http.schemas import UserCreate
+from entrypoints.http.server import guarded_http_protocol
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
@@ -128,6 +129,12 @@ def serve(
         timeout_worker_healthcheck=30,
         log_config=None,  # configure_logging did it, and each worker does it in asgi.py
         access_log=False,  # one access line per request, from our middleware
+        # A header-read timeout and a connection cap, which uvicorn lacks (issue 13).
+        http=guarded_http_protocol(
+            header_timeout_seconds=settings.server_header_timeout_seconds,
+            max_connections=settings.server_max_connections,
+        ),
+        ws="none",  # no WebSocket routes; an Upgrade request is served as plain HTTP
     )
 
 

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(default_factory=default_hash_concurrency, ge=1)
     password_hash_queue_timeout_seconds: float = Field(default=2.0, gt=0)
 
+    # The HTTP server (issue 13): slow clients and file descriptors.
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    server_max_connections: int = Field(default=1000, ge=1)
+
     # Logs (issue 6).
     log_format: LogFormat | None = Field(
         default=None, description="json or console; by default json in production, else console"
