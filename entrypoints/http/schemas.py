@@ -39,11 +39,33 @@ def _storable(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """A deliverable-syntax address as stored: an ASCII local part (a non-ASCII one is refused,
+    so no look-alike letters from other scripts) and the domain in its ASCII (IDNA) form,
+    lower-cased (``Ada@Bücher.DE`` is stored as ``Ada@xn--bcher-kva.de``)."""
     try:
         # strict: RFC 5321's length limits too (64-byte local part); no DNS look-up.
-        return validate_email(value, check_deliverability=False, strict=True).normalized
+        # allow_smtputf8=False: "Internationalized characters before the @-sign are not
+        # supported".
+        result = validate_email(
+            value, check_deliverability=False, strict=True, allow_smtputf8=False
+        )
     except EmailNotValidError as error:
         raise ValueError(str(error)) from None
+    return f"{result.local_part}@{result.ascii_domain}"
+
+
+def login_identifier(value: str) -> str:
+    """A login as the account look-up compares it: an email address gets its domain's ASCII
+    (IDNA) form, as stored (``ada@bücher.de`` finds ``ada@xn--bcher-kva.de``); anything else,
+    a username or an address that does not parse, is left as typed (and then simply not
+    found)."""
+    if "@" not in value:
+        return value
+    try:
+        result = validate_email(value, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError:
+        return value
+    return f"{result.local_part}@{result.ascii_domain}"
 
 
 def _not_blank(value: str) -> str:
@@ -135,6 +157,7 @@ class LoginForm(RequestModel):
         str,
         StringConstraints(min_length=1, max_length=EMAIL_MAX_LENGTH),
         AfterValidator(_storable),
+        AfterValidator(login_identifier),
     ]
     password: Annotated[
         str,

@@ -181,3 +181,61 @@ async def test_the_schema_documents_413_and_415_on_every_body(client: httpx.Asyn
     assert len(with_body) >= 6
     for operation in with_body:
         assert {"413", "415"} <= set(operation["responses"]), operation["operationId"]
+
+
+# --- look-alike email addresses ---------------------------------------------------------------
+
+
+async def _sign_up(client: httpx.AsyncClient, email: str, username: str) -> httpx.Response:
+    body = {"email": email, "username": username, "password": "correct horse battery"}
+    return await client.post("/users", json=body)
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "p\u0430ypal@example.com",  # Cyrillic a
+        "\uff50aypal@example.com",  # fullwidth p
+    ],
+)
+async def test_a_local_part_outside_ascii_is_refused(
+    client: httpx.AsyncClient, look_alike: str
+) -> None:
+    assert (await _sign_up(client, "paypal@example.com", "paypal")).status_code == 201
+
+    problem = assert_problem(await _sign_up(client, look_alike, "paypal2"), 422)
+
+    assert [error["field"] for error in problem["errors"]] == ["body.email"]
+
+
+@pytest.mark.parametrize(
+    "same_address",
+    [
+        "PayPal@EXAMPLE.com",
+        "paypal@\uff45xample.com",  # fullwidth e
+        "PAYPAL@" + "".join(chr(ord(c) + 0xFEE0) for c in "EXAMPLE") + ".com",  # fullwidth
+    ],
+)
+async def test_addresses_equal_after_nfkc_and_case_folding_are_one_account(
+    client: httpx.AsyncClient, same_address: str
+) -> None:
+    assert (await _sign_up(client, "paypal@example.com", "paypal")).status_code == 201
+
+    problem = assert_problem(await _sign_up(client, same_address, "paypal2"), 409)
+
+    assert [error["field"] for error in problem["errors"]] == ["email"]
+
+
+async def test_an_internationalised_domain_is_stored_in_ascii_and_found_either_way(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await _sign_up(client, "Ada@Bücher.DE", "ada")
+    assert created.status_code == 201, created.text
+    assert created.json()["email"] == "Ada@xn--bcher-kva.de"
+
+    assert_problem(await _sign_up(client, "ada@xn--BCHER-kva.de", "ada2"), 409)
+    for login in ("ada@bücher.de", "ADA@XN--BCHER-KVA.DE", "\uff41da@b\u00fccher.de"):
+        response = await client.post(
+            "/auth/token", data={"username": login, "password": "correct horse battery"}
+        )
+        assert response.status_code == 200, (login, response.text)
