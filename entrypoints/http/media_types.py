@@ -74,7 +74,13 @@ class _RequireMediaType:
 
 
 def require_media_types(app: FastAPI) -> None:
-    """Wrap every operation that takes a body; call after the routes are in place."""
+    """Wrap every operation that takes a body; call after the routes are in place. The route
+    objects belong to the routers' modules and are shared by every app built in a process (the
+    tests build hundreds), so a route is wrapped once."""
     for route in app.router.routes:
-        if isinstance(route, APIRoute) and (accepted := accepted_media_types(route)):
+        if (
+            isinstance(route, APIRoute)
+            and not isinstance(route.app, _RequireMediaType)
+            and (accepted := accepted_media_types(route))
+        ):
             route.app = _RequireMediaType(route.app, accepted)

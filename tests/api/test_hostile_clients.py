@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
 from tests.api.helpers import Account, assert_problem
 
 MIB = 1024 * 1024
@@ -239,3 +242,13 @@ async def test_an_internationalised_domain_is_stored_in_ascii_and_found_either_w
             "/auth/token", data={"username": login, "password": "correct horse battery"}
         )
         assert response.status_code == 200, (login, response.text)
+
+
+def test_building_many_apps_wraps_each_route_once() -> None:
+    """Route objects are shared by every app built in a process (tests build hundreds)."""
+    apps = [create_app(Container()) for _ in range(3)]
+
+    for app in apps:
+        for route in app.router.routes:
+            if isinstance(route, APIRoute) and route.body_field is not None:
+                assert not isinstance(getattr(route.app, "app", None), type(route.app))
