@@ -1,90 +1,99 @@
-"""Login throttling with the ``limits`` library (async API): in memory, or in Redis to share
-the counts between every process of the service."""
+"""The throttle with the ``limits`` library (async API): in memory, or in Redis to share the
+counts between every process of the service. Decisions 0011 and 0032."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from application.errors import LoginThrottled, LoginThrottleUnavailable
+from application.errors import Throttled, ThrottleUnavailable
+from application.ports import Count
+
+
+class SafeMemoryStorage(MemoryStorage):
+    """limits' memory storage, except that clearing a key empties its moving window in place.
+
+    The library's expiry task lists the keys, then awaits between them; a key that ``clear``
+    popped meanwhile made it fail with a ``KeyError`` ("Task exception was never retrieved" in
+    the log) after a successful login had released its count. An emptied window is removed by
+    that task itself on its next pass.
+    """
+
+    async def clear(self, key: str) -> None:
+        if key in self.events:
+            self.events[key] = []
+        self.storage.pop(key, None)
+        self.expirations.pop(key, None)
 
 
 def storage_for(redis_url: str | None) -> Storage:
     """Redis (through coredis) when ``redis_url`` is set (``redis://``, ``rediss://``), else a
     per-process memory store."""
     if redis_url is None:
-        return MemoryStorage()
+        return SafeMemoryStorage()
     # wrap_exceptions: every driver error arrives as limits' StorageError, translated below.
     return RedisStorage(f"async+{redis_url.removeprefix('async+')}", wrap_exceptions=True)
 
 
-class LimitsLoginThrottle:
-    """Failed logins in a moving window: ``max_per_account`` per ``account_window_seconds`` for
-    one account, ``max_per_address`` per ``address_window_seconds`` from one client address.
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``amount`` units per ``window_seconds`` (a moving window)."""
 
-    ``check`` and ``record_failure`` are separate round trips, so N logins racing for the last
-    free attempt may all get their verification: the overshoot is bounded by the concurrency of
-    one attacker's requests (and each one still costs a full argon2 verification).
+    amount: int
+    window_seconds: int
 
-    When the storage (Redis) fails, logins fail closed: ``LoginThrottleUnavailable`` (503), never
-    an unthrottled login.
+
+class LimitsThrottle:
+    """Named limits (``rates``, by ``Limit.name``) in moving windows: exactly "N in the last W
+    seconds", no burst at window edges.
+
+    ``reserve`` takes each unit with the limiter's ``hit``, which is atomic in both storages (a
+    Lua script in Redis; under a per-key lock in memory) and refuses once the window is full:
+    of N simultaneous reservations of the last free unit, one wins. Before that, one ``test``
+    per count refuses without taking anything when a count is already spent, so an attempt
+    stopped by a wide count (the account ceiling) does not use up the narrower ones listed
+    before it. Only two attempts racing for a count's last unit can leave a unit of an earlier
+    count taken for nothing (it expires with its window).
+
+    When the storage (Redis) fails: ``ThrottleUnavailable`` (503), never an unthrottled attempt.
     """
 
-    def __init__(
-        self,
-        *,
-        storage: Storage,
-        key_prefix: str,
-        max_per_account: int,
-        account_window_seconds: int,
-        max_per_address: int,
-        address_window_seconds: int,
-    ) -> None:
+    def __init__(self, *, storage: Storage, key_prefix: str, rates: Mapping[str, Rate]) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
-        self._per_account: RateLimitItem = RateLimitItemPerSecond(
-            max_per_account, account_window_seconds, namespace=f"{key_prefix}/login-account"
-        )
-        self._per_address: RateLimitItem = RateLimitItemPerSecond(
-            max_per_address, address_window_seconds, namespace=f"{key_prefix}/login-address"
-        )
+        self._items: dict[str, RateLimitItem] = {
+            name: RateLimitItemPerSecond(
+                rate.amount, rate.window_seconds, namespace=f"{key_prefix}/{name}"
+            )
+            for name, rate in rates.items()
+        }
 
-    async def check(self, account: str, address: str | None) -> None:
+    async def reserve(self, *counts: Count) -> None:
+        resolved = [(self._items[count.limit.name], count) for count in counts]
         try:
-            await self._check(account, address)
+            for item, count in resolved:
+                if not await self._limiter.test(item, count.key):
+                    raise await self._throttled(item, count)
+            for item, count in resolved:
+                if not await self._limiter.hit(item, count.key):
+                    raise await self._throttled(item, count)
         except StorageError as error:
-            raise LoginThrottleUnavailable from error
+            raise ThrottleUnavailable from error
 
-    async def record_failure(self, account: str, address: str | None) -> None:
+    async def release(self, count: Count) -> None:
         try:
-            await self._limiter.hit(self._per_account, account)
-            if address is not None:
-                await self._limiter.hit(self._per_address, address)
+            await self._limiter.clear(self._items[count.limit.name], count.key)
         except StorageError as error:
-            raise LoginThrottleUnavailable from error
+            raise ThrottleUnavailable from error
 
-    async def record_success(self, account: str) -> None:
-        try:
-            await self._limiter.clear(self._per_account, account)
-        except StorageError as error:
-            raise LoginThrottleUnavailable from error
-
-    async def _check(self, account: str, address: str | None) -> None:
-        counts = [(self._per_account, account)]
-        if address is not None:
-            counts.append((self._per_address, address))
-        waits = [
-            await self._seconds_until_free(item, key)
-            for item, key in counts
-            if not await self._limiter.test(item, key)
-        ]
-        if waits:
-            raise LoginThrottled(retry_after_seconds=max(waits))
-
-    async def _seconds_until_free(self, item: RateLimitItem, key: str) -> int:
-        stats = await self._limiter.get_window_stats(item, key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+    async def _throttled(self, item: RateLimitItem, count: Count) -> Throttled:
+        """Retry-After: the seconds until the oldest unit in the window leaves it."""
+        stats = await self._limiter.get_window_stats(item, count.key)
+        seconds = max(1, math.ceil(stats.reset_time - time.time()))
+        return Throttled(retry_after_seconds=seconds, counts=count.limit.counts)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NoReturn
 
 from application.errors import InvalidCredentials
-from application.ports import LoginThrottle, PasswordHasher, UnitOfWork
+from application.login_attempts import LoginAttempts, account_key
+from application.ports import PasswordHasher, Throttle, UnitOfWork
 from application.token_pairs import TokenPair, TokenPairIssuer
-from domain.user import User, email_key
+from domain.user import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +22,12 @@ class AuthenticateUser:
     """Every failure raises the same ``InvalidCredentials`` after the same amount of hashing
     work, so neither the answer nor its timing tells whether an account exists.
 
-    The throttle is consulted before any hashing: past the limit, ``LoginThrottled`` costs one
-    indexed look-up and no argon2 work. Failures are counted per account (its id when it exists,
-    so alternating username and email does not double the allowance) and per client address;
-    a success clears the account's count. A successful login whose stored hash was made with
-    other argon2 parameters stores a fresh hash made with the current ones.
+    Each attempt reserves its password check from the throttle before any hashing
+    (``LoginAttempts``: per account and address, per address, per account): past a limit,
+    ``Throttled`` costs one indexed look-up and no argon2 work, and N simultaneous guesses check
+    at most the limit's worth of passwords. A success gives back its (account, address) count.
+    A successful login whose stored hash was made with other argon2 parameters stores a fresh
+    hash made with the current ones.
     """
 
     def __init__(
@@ -34,30 +35,26 @@ class AuthenticateUser:
         uow: UnitOfWork,
         hasher: PasswordHasher,
         issuer: TokenPairIssuer,
-        throttle: LoginThrottle,
+        throttle: Throttle,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._issuer = issuer
-        self._throttle = throttle
+        self._attempts = LoginAttempts(throttle)
 
     async def execute(self, cmd: AuthenticateUserCommand) -> TokenPair:
         user = await self._find(cmd.login)
-        account = f"user:{user.id}" if user is not None else f"login:{email_key(cmd.login)}"
-        await self._throttle.check(account, cmd.client_address)
+        attempt = await self._attempts.begin(account_key(user, cmd.login), cmd.client_address)
+        # From here on every way out but a success leaves the reservation counted as a failure.
         if user is None:
             await self._hasher.verify_dummy(cmd.password)
-            await self._fail(account, cmd.client_address)
+            raise InvalidCredentials
         if not await self._hasher.verify(user.hashed_password, cmd.password):
-            await self._fail(account, cmd.client_address)
+            raise InvalidCredentials
         if not user.is_active:
-            await self._fail(account, cmd.client_address)
-        await self._throttle.record_success(account)
+            raise InvalidCredentials
+        await attempt.succeeded()
         return await self._log_in(user, cmd.password)
-
-    async def _fail(self, account: str, address: str | None) -> NoReturn:
-        await self._throttle.record_failure(account, address)
-        raise InvalidCredentials
 
     async def _log_in(self, user: User, password: str) -> TokenPair:
         # Hash before the transaction opens: the CPU work must not hold a connection.

@@ -54,16 +54,18 @@ class InvalidRefreshToken(ApplicationError):
     """A refresh token that is unknown, expired, spent or revoked (one answer for all)."""
 
 
-class LoginThrottled(ApplicationError):
-    """Too many failed logins for this account or from this address; retry later."""
+class Throttled(ApplicationError):
+    """A throttle's limit is spent for this key (failed logins for this account from this
+    address, ...); retry later. ``counts`` says what the limit counts."""
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"too many failed logins; retry in {retry_after_seconds} s")
+    def __init__(self, retry_after_seconds: int, counts: str) -> None:
+        super().__init__(f"too many {counts}; retry in {retry_after_seconds} s")
         self.retry_after_seconds = retry_after_seconds
+        self.counts = counts
 
 
-class LoginThrottleUnavailable(ApplicationError):
-    """The failed-login counts cannot be read or written (their store is down): logins are
+class ThrottleUnavailable(ApplicationError):
+    """The throttle's counts cannot be read or written (their store is down): the attempt is
     refused rather than let through unthrottled."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,9 +15,15 @@ EMAIL_MAX_LENGTH = 254
 
 
 def email_key(email: str) -> str:
-    """What makes two email addresses the same account: equal once lower-cased (Unicode-aware,
-    unlike SQL's lower() on SQLite). Every repository compares and indexes emails by this."""
-    return email.lower()
+    """What makes two email addresses the same account: equal after Unicode NFKC normalisation
+    and case folding (NFKC_Casefold: NFKC, casefold, NFKC again), so ``ADA@example.com``
+    written in fullwidth letters is ``ada@example.com``. Every repository compares and indexes
+    emails by this.
+
+    Stored addresses have an ASCII local part and their domain in ASCII (IDNA) form (the HTTP
+    schemas see to that); a login that names an internationalised domain is given its ASCII
+    form before it is looked up, so both sides meet here in the same form."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 import uvicorn
+from alembic.util import CommandError
 from dependency_injector import providers
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +30,7 @@ from entrypoints import worker_cli
 from entrypoints.container import Container
 from entrypoints.http.metrics import MULTIPROC_DIR_VARIABLE
 from entrypoints.http.schemas import UserCreate
+from entrypoints.http.server import guarded_http_protocol
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings
 
@@ -65,13 +67,22 @@ def _settings() -> Settings:
     return settings
 
 
+def _upgrade(database_url: str) -> None:
+    """Alembic ``upgrade head``; a revision that refuses to run (0004 on colliding email
+    addresses) says why in one line."""
+    try:
+        upgrade_to_head(database_url)
+    except CommandError as error:
+        _fail(f"migration refused: {error}")
+
+
 def _migrate_if_sqlite(settings: Settings, *, quiet: bool = False) -> None:
     if is_sqlite(settings.database_url):
         if quiet:  # an account command reports its own outcome, not Alembic's steps
             logging.getLogger("alembic").setLevel(logging.WARNING)
         # Zero setup: a newcomer's first command gets a working database. PostgreSQL is
         # migrated explicitly (`users-items migrate`) as a deploy step, never by N workers at once.
-        upgrade_to_head(settings.database_url)
+        _upgrade(settings.database_url)
 
 
 def _run(settings: Settings, work: Callable[[Container], Awaitable[T]]) -> T:
@@ -101,7 +112,7 @@ def _run(settings: Settings, work: Callable[[Container], Awaitable[T]]) -> T:
 def migrate() -> None:
     """Apply every pending database migration (Alembic ``upgrade head``)."""
     settings = _settings()
-    upgrade_to_head(settings.database_url)
+    _upgrade(settings.database_url)
     typer.echo("database is at the newest schema revision")
 
 
@@ -128,6 +139,12 @@ def serve(
         timeout_worker_healthcheck=30,
         log_config=None,  # configure_logging did it, and each worker does it in asgi.py
         access_log=False,  # one access line per request, from our middleware
+        # A header-read timeout and a connection cap, which uvicorn lacks.
+        http=guarded_http_protocol(
+            header_timeout_seconds=settings.server_header_timeout_seconds,
+            max_connections=settings.server_max_connections,
+        ),
+        ws="none",  # no WebSocket routes; an Upgrade request is served as plain HTTP
     )
 
 

@@ -13,7 +13,7 @@ from dependency_injector import containers, providers
 
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.jwt_tokens import JwtTokenService
-from adapters.limits_throttle import LimitsLoginThrottle, storage_for
+from adapters.limits_throttle import LimitsThrottle, storage_for
 from adapters.notifiers import LoggingNotifier, SmtpNotifier
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
@@ -92,14 +92,12 @@ class Container(containers.DeclarativeContainer):
         tokens=token_service,
         refresh_ttl_seconds=settings.provided.refresh_token_ttl_seconds,
     )
-    login_throttle = providers.Singleton(
-        LimitsLoginThrottle,
+    # Every named limit (failed logins, ...), in memory or in Redis (decision 0032).
+    throttle = providers.Singleton(
+        LimitsThrottle,
         storage=providers.Singleton(storage_for, redis_url=settings.provided.redis_url),
         key_prefix=settings.provided.rate_limit_key_prefix,
-        max_per_account=settings.provided.login_max_failures_per_account,
-        account_window_seconds=settings.provided.login_account_window_seconds,
-        max_per_address=settings.provided.login_max_failures_per_address,
-        address_window_seconds=settings.provided.login_address_window_seconds,
+        rates=settings.provided.throttle_rates,
     )
     database_probe = providers.Singleton(SqlAlchemyDatabaseProbe, engine=engine)
     cursor_codec = providers.Singleton(CursorCodec, secret=settings.provided.jwt_secret)
@@ -112,7 +110,7 @@ class Container(containers.DeclarativeContainer):
         uow=uow,
         hasher=password_hasher,
         issuer=token_pair_issuer,
-        throttle=login_throttle,
+        throttle=throttle,
     )
     refresh_access_token = providers.Factory(RefreshAccessToken, uow=uow, issuer=token_pair_issuer)
     log_out = providers.Factory(LogOut, uow=uow)

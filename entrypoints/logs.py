@@ -107,6 +107,10 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     )
 
     handler = logging.StreamHandler(stream)
+    # The level is a floor for every line this handler writes, whatever level a library gave
+    # its own logger (SQLAlchemy sets "sqlalchemy" to WARNING when imported, so its pool errors
+    # would pass LOG_LEVEL=CRITICAL otherwise).
+    handler.setLevel(level)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
@@ -116,6 +120,11 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    _raise_library_levels(level)
+    # Warnings (SQLAlchemy's SAWarning on a connection the garbage collector reclaims, ...) are
+    # logged through "py.warnings" at WARNING, in our format and under LOG_LEVEL, instead of
+    # going to stderr past it.
+    logging.captureWarnings(True)
     for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers = []
@@ -125,3 +134,12 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     access.handlers = []
     access.propagate = False
     access.disabled = True
+
+
+def _raise_library_levels(level: int) -> None:
+    """A library logger with an explicit level below ``level`` (SQLAlchemy's "sqlalchemy" is
+    WARNING) gets ``level``, so its records are dropped where they are made; loggers set
+    higher, or not at all, are left alone."""
+    for logger in list(logging.root.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger) and logging.NOTSET < logger.level < level:
+            logger.setLevel(level)

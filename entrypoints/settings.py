@@ -10,8 +10,14 @@ from pydantic import BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.argon2_hasher import DEFAULT_PARAMETERS, default_hash_concurrency
+from adapters.limits_throttle import Rate
 from adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL, PoolOptions, to_async_url
 from application.deliver_outbox_messages import RetryPolicy
+from application.login_attempts import (
+    LOGIN_PER_ACCOUNT,
+    LOGIN_PER_ACCOUNT_AND_ADDRESS,
+    LOGIN_PER_ADDRESS,
+)
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 MIN_PRODUCTION_SECRET_BYTES = 32
@@ -64,19 +70,27 @@ class Settings(BaseSettings):
     # Security: refresh tokens, login throttling, password hashing.
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=1)
     redis_url: str | None = Field(
-        default=None, description="login-throttle counts in Redis (shared by every process)"
+        default=None, description="throttle counts in Redis (shared by every process)"
     )
     rate_limit_key_prefix: str = Field(default="users-items", min_length=1)
-    login_max_failures_per_account: int = Field(default=5, ge=1)
-    login_account_window_seconds: int = Field(default=900, ge=1)
+    # Failed logins (decision 0032): per (account, address) pair, per address, and a
+    # much higher per-account ceiling across addresses.
+    login_max_failures_per_account_and_address: int = Field(default=5, ge=1)
+    login_account_and_address_window_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_address_window_seconds: int = Field(default=60, ge=1)
+    login_max_failures_per_account: int = Field(default=100, ge=1)
+    login_account_window_seconds: int = Field(default=900, ge=1)
     # argon2-cffi's defaults: RFC 9106's low-memory profile (t=3, m=64 MiB, p=4).
     argon2_time_cost: int = Field(default=DEFAULT_PARAMETERS.time_cost, ge=1)
     argon2_memory_cost_kib: int = Field(default=DEFAULT_PARAMETERS.memory_cost, ge=8)
     argon2_parallelism: int = Field(default=DEFAULT_PARAMETERS.parallelism, ge=1)
     password_hash_concurrency: int = Field(default_factory=default_hash_concurrency, ge=1)
     password_hash_queue_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    # The HTTP server: slow clients and file descriptors.
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    server_max_connections: int = Field(default=1000, ge=1)
 
     # Logs.
     log_format: LogFormat | None = Field(
@@ -87,6 +101,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> Self:
         to_async_url(self.database_url)  # raises a clear ValueError on an unknown scheme
+        if self.login_max_failures_per_account < self.login_max_failures_per_account_and_address:
+            raise ValueError(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT is the ceiling across every address; it cannot "
+                "be below LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"
+            )
         if self.environment is Environment.PRODUCTION:
             if self.jwt_secret == DEFAULT_JWT_SECRET:
                 raise ValueError(
@@ -117,6 +136,22 @@ class Settings(BaseSettings):
             command_timeout_seconds=self.db_command_timeout,
             statement_cache_size=self.db_statement_cache_size,
         )
+
+    @property
+    def throttle_rates(self) -> dict[str, Rate]:
+        """Every named limit of the throttle, by name."""
+        return {
+            LOGIN_PER_ACCOUNT_AND_ADDRESS.name: Rate(
+                self.login_max_failures_per_account_and_address,
+                self.login_account_and_address_window_seconds,
+            ),
+            LOGIN_PER_ADDRESS.name: Rate(
+                self.login_max_failures_per_address, self.login_address_window_seconds
+            ),
+            LOGIN_PER_ACCOUNT.name: Rate(
+                self.login_max_failures_per_account, self.login_account_window_seconds
+            ),
+        }
 
     @property
     def outbox_retention(self) -> timedelta:

@@ -1,7 +1,6 @@
 """Ports: what the use cases need from the outside world, as ``typing.Protocol``s."""
 
 from application.ports.health_probe import HealthProbe
-from application.ports.login_throttle import LoginThrottle
 from application.ports.notifier import Notification, NotificationFailed, Notifier
 from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 from application.ports.password_hasher import PasswordHasher
@@ -12,15 +11,17 @@ from application.ports.refresh_tokens import (
     StoredRefreshToken,
 )
 from application.ports.repositories import ItemRepository, UserRepository
+from application.ports.throttle import Count, Limit, Throttle
 from application.ports.token_service import AccessToken, TokenService
 from application.ports.unit_of_work import UnitOfWork
 
 __all__ = [
     "AccessToken",
+    "Count",
     "HealthProbe",
     "ItemQueries",
     "ItemRepository",
-    "LoginThrottle",
+    "Limit",
     "NewOutboxMessage",
     "NewRefreshToken",
     "Notification",
@@ -32,6 +33,7 @@ __all__ = [
     "PasswordHasher",
     "RefreshTokenRepository",
     "StoredRefreshToken",
+    "Throttle",
     "TokenService",
     "UnitOfWork",
     "UserQueries",

@@ -16,10 +16,20 @@ from fastapi.telemetry import TelemetryConfig
 
 from entrypoints.container import Container
 from entrypoints.http import docs
+from entrypoints.http.media_types import require_media_types
 from entrypoints.http.metrics import build_metrics
-from entrypoints.http.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from entrypoints.http.middleware import (
+    BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
+    SecurityHeadersMiddleware,
+)
 from entrypoints.http.observability import RequestObservabilityMiddleware
-from entrypoints.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, install_problem_handlers
+from entrypoints.http.problems import (
+    PROBLEM_JSON,
+    REQUEST_ID_HEADER,
+    body_problem,
+    install_problem_handlers,
+)
 from entrypoints.http.routers import auth, health, items, metrics, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -83,11 +93,14 @@ def create_app(container: Container | None = None) -> FastAPI:
         # same (tests/api/test_openapi.py).
         app.router.routes.extend(router.routes)
     docs.install(app)
+    require_media_types(app)  # 415 for a body in a media type the operation does not take
 
     # Outermost last: the request id wraps everything, so even a 413 carries it, and the access
     # log and metrics see every request, refused ones included; the security headers wrap
     # that. (A 500 leaves through Starlette's ServerErrorMiddleware, outside all of these;
-    # problems.py's handler adds the same headers itself.)
+    # problems.py's handler adds the same headers itself.) HEAD is served as GET innermost, so
+    # the access log and metrics still say HEAD.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestObservabilityMiddleware, metrics=app.state.metrics.http)
     app.add_middleware(
@@ -116,6 +129,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         )
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
+                if "requestBody" in operation:  # every body may be too large or of a wrong type
+                    for status in (413, 415):
+                        operation["responses"].setdefault(str(status), body_problem(status))
                 for code, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if int(code) >= 400 and "application/json" in content:

@@ -125,3 +125,33 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGetMiddleware:
+    """``HEAD`` is answered wherever ``GET`` is (RFC 9110, 9.3.2): the app sees a ``GET`` and
+    its answer leaves with the same status and headers (``Content-Length`` included) and no body.
+
+    The app runs on a copy of the scope, since the server reads the original's method to know
+    that no body goes out; the matched route is copied back for the access log and metrics.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        as_get = {**scope, "method": "GET"}
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        try:
+            await self.app(as_get, receive, send_without_body)
+        finally:
+            for key in ("route", "endpoint"):
+                if key in as_get:
+                    scope[key] = as_get[key]

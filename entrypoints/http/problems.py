@@ -27,12 +27,12 @@ from application.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
     ItemNotFound,
-    LoginThrottled,
-    LoginThrottleUnavailable,
     NotAuthenticated,
     NotResourceOwner,
     PasswordHashingBusy,
     StorageUnavailable,
+    Throttled,
+    ThrottleUnavailable,
     UserAlreadyExists,
     UsernameNotFound,
     UserNotFound,
@@ -121,14 +121,14 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
         lambda e: "The refresh token is unknown, expired or no longer valid; log in again.",
         headers=_BEARER_CHALLENGE,
     ),
-    LoginThrottled: _Mapping(
+    Throttled: _Mapping(
         429,
-        lambda e: f"Too many failed logins; try again in {e.retry_after_seconds} seconds.",
+        lambda e: f"Too many {e.counts}; try again in {e.retry_after_seconds} seconds.",
         headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
     ),
-    LoginThrottleUnavailable: _Mapping(
+    ThrottleUnavailable: _Mapping(
         503,
-        lambda e: "Logging in is unavailable right now; try again shortly.",
+        lambda e: "This is unavailable right now; try again shortly.",
         headers={"Retry-After": "1"},
     ),
     PasswordHashingBusy: _Mapping(
@@ -159,16 +159,30 @@ def _field_name(location: Sequence[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+# A 422 lists at most this many errors, each field name and message cut to a bounded length:
+# a small hostile body (a 1 MiB object of unknown keys) never makes a large answer.
+MAX_LISTED_ERRORS = 20
+_MAX_ERROR_TEXT = 200
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= _MAX_ERROR_TEXT else f"{text[: _MAX_ERROR_TEXT - 3]}..."
+
+
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    found = error.errors()
     errors = [
         {
-            "field": _field_name(e.get("loc", ())),
+            "field": _bounded(_field_name(e.get("loc", ()))),
             # pydantic prefixes our own validators' messages; the field already says enough.
-            "message": str(e.get("msg", "invalid")).removeprefix("Value error, "),
+            "message": _bounded(str(e.get("msg", "invalid")).removeprefix("Value error, ")),
         }
-        for e in error.errors()
+        for e in found[:MAX_LISTED_ERRORS]
     ]
-    return problem(422, "The request is not valid; see errors.", errors=errors)
+    detail = "The request is not valid; see errors."
+    if len(found) > MAX_LISTED_ERRORS:
+        detail = f"The request is not valid; see errors (the first {MAX_LISTED_ERRORS} listed)."
+    return problem(422, detail, errors=errors)
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -237,12 +251,22 @@ _DESCRIPTIONS = {
     404: "No such resource.",
     409: "The email or username is already taken.",
     413: "The request body exceeds 1 MiB.",
+    415: "The body is in a media type this operation does not take.",
     422: "The request is not valid; `errors` names each field.",
-    429: "Too many failed logins for this account or address; see `Retry-After`.",
+    429: "Too many attempts (failed logins for this account from this address, from this "
+    "address, or for this account); see `Retry-After`.",
     500: "An unexpected error; the body names the request id.",
     503: "A dependency (the database) is unavailable, or password hashing is saturated; see "
     "`Retry-After`.",
 }
+
+
+def body_problem(status: int) -> dict[str, Any]:
+    """The OpenAPI response of a status every operation with a body can answer (413, 415)."""
+    return {
+        "description": _DESCRIPTIONS[status],
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

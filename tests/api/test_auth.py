@@ -92,9 +92,10 @@ async def test_bad_login_form_is_422(
     assert "access_token" not in response.text
 
 
-async def test_json_login_is_422(client: httpx.AsyncClient, ada: Account) -> None:
+async def test_json_login_is_415(client: httpx.AsyncClient, ada: Account) -> None:
+    # The login takes a form; JSON is a media type it does not take (contract: 415).
     response = await client.post("/auth/token", json={"username": "ada", "password": PASSWORD})
-    assert_problem(response, 422)
+    assert_problem(response, 415)
 
 
 # --- the authorization matrix ----------------------------------------------------------------

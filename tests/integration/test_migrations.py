@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from alembic.util import CommandError
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from adapters.sqlalchemy.engine import create_engine
@@ -115,3 +118,79 @@ def test_the_indexes_the_queries_need_exist(empty_database_url: str) -> None:
     assert "unique index" in found["uq_refresh_tokens_token_hash"]
     assert found["uq_refresh_tokens_token_hash"].endswith("(token_hash)")
     assert found["ix_refresh_tokens_family_id"].endswith("(family_id)")
+
+
+# --- 0004: email keys by NFKC + case folding, IDNA domains in ASCII --------------------------
+
+_OLD_ROWS = [  # (id, email, email_key as revision 0003's code stored them: lower())
+    (1, "paypal@example.com"),
+    (2, "\uff50aypal@example.com"),  # fullwidth p: the same address once NFKC-normalised
+    (3, "Ada@Bücher.de"),  # an internationalised domain, stored as typed
+    (4, "bob@example.com"),
+    (5, "PayPal@\uff45xample.com"),  # fullwidth e in the domain: the same as 1 and 2
+]
+
+
+def _seed_old_rows(connection: Connection) -> None:
+    for user_id, email in _OLD_ROWS:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, email_key, username, hashed_password, is_active, "
+                "created_at) VALUES (:id, :email, :key, :username, 'x', true, :now)"
+            ),
+            {
+                "id": user_id,
+                "email": email,
+                "key": email.lower(),
+                "username": f"user{user_id}",
+                "now": datetime.now(UTC),
+            },
+        )
+    connection.commit()
+
+
+def _emails(connection: Connection) -> dict[int, tuple[str, str]]:
+    rows = connection.execute(text("SELECT id, email, email_key FROM users ORDER BY id"))
+    return {row.id: (row.email, row.email_key) for row in rows}
+
+
+def _delete_user(user_id: int) -> Callable[[Connection], None]:
+    def delete(connection: Connection) -> None:
+        connection.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+        connection.commit()
+
+    return delete
+
+
+def test_0004_refuses_colliding_emails_then_normalises_them_and_goes_back_down(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0003")
+    _inspect(empty_database_url, _seed_old_rows)
+
+    with pytest.raises(CommandError) as refused:
+        upgrade_to_head(empty_database_url)
+
+    assert "users 1, 2, 5" in str(refused.value)
+    assert _inspect(empty_database_url, _current_revision) == "0003"
+    assert _inspect(empty_database_url, _emails)[2] == (_OLD_ROWS[1][1], _OLD_ROWS[1][1])
+
+    # The operator keeps account 1 at that address and removes the look-alikes.
+    _inspect(empty_database_url, _delete_user(2))
+    _inspect(empty_database_url, _delete_user(5))
+    upgrade_to_head(empty_database_url)
+
+    assert _inspect(empty_database_url, _emails) == {
+        1: ("paypal@example.com", "paypal@example.com"),
+        3: ("Ada@xn--bcher-kva.de", "ada@xn--bcher-kva.de"),
+        4: ("bob@example.com", "bob@example.com"),
+    }
+
+    command.downgrade(config, "0003")
+    assert _inspect(empty_database_url, _emails)[3] == (
+        "Ada@xn--bcher-kva.de",
+        "ada@xn--bcher-kva.de",
+    )
+    upgrade_to_head(empty_database_url)
+    assert _inspect(empty_database_url, _current_revision) == "0004"

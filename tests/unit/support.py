@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from limits.aio.storage import MemoryStorage, Storage
 
 from adapters.jwt_tokens import JwtTokenService
-from adapters.limits_throttle import LimitsLoginThrottle
+from adapters.limits_throttle import LimitsThrottle, Rate
 from adapters.memory import (
     InMemoryDatabase,
     InMemoryItemQueries,
@@ -17,6 +17,11 @@ from adapters.memory import (
     InMemoryUserQueries,
 )
 from application.clock import Clock, utc_now
+from application.login_attempts import (
+    LOGIN_PER_ACCOUNT,
+    LOGIN_PER_ACCOUNT_AND_ADDRESS,
+    LOGIN_PER_ADDRESS,
+)
 from application.pagination import MAX_PAGE_SIZE, HasId, PageRequest
 from application.token_pairs import TokenPairIssuer
 from domain.item import Item, NewItem
@@ -27,8 +32,9 @@ ISSUER = "users-items-test"
 AUDIENCE = "users-items-test-clients"
 TTL_SECONDS = 900
 REFRESH_TTL_SECONDS = 3600
-MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
 MAX_FAILURES_PER_ADDRESS = 8
+MAX_FAILURES_PER_ACCOUNT = 12
 PLACEHOLDER_HASH = "not-a-real-hash"  # for users who never log in
 
 
@@ -40,15 +46,17 @@ def make_issuer(tokens: JwtTokenService, clock: Clock = utc_now) -> TokenPairIss
     return TokenPairIssuer(tokens, refresh_ttl_seconds=REFRESH_TTL_SECONDS, clock=clock)
 
 
-def make_throttle(storage: Storage | None = None) -> LimitsLoginThrottle:
-    """The real ``limits`` throttle, over its memory storage unless told otherwise."""
-    return LimitsLoginThrottle(
+def make_throttle(storage: Storage | None = None) -> LimitsThrottle:
+    """The real ``limits`` throttle with the login limits, over its memory storage unless told
+    otherwise."""
+    return LimitsThrottle(
         storage=storage or MemoryStorage(),
         key_prefix=f"test-{uuid.uuid4().hex}",
-        max_per_account=MAX_FAILURES_PER_ACCOUNT,
-        account_window_seconds=900,
-        max_per_address=MAX_FAILURES_PER_ADDRESS,
-        address_window_seconds=60,
+        rates={
+            LOGIN_PER_ACCOUNT_AND_ADDRESS.name: Rate(MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS, 900),
+            LOGIN_PER_ADDRESS.name: Rate(MAX_FAILURES_PER_ADDRESS, 60),
+            LOGIN_PER_ACCOUNT.name: Rate(MAX_FAILURES_PER_ACCOUNT, 900),
+        },
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from adapters.limits_throttle import Rate
 from entrypoints.settings import DEFAULT_JWT_SECRET, Environment, Settings
 
 STRONG_SECRET = "s" * 32
@@ -112,3 +113,32 @@ def test_log_level_ignores_case_and_refuses_unknown_names(monkeypatch: pytest.Mo
     monkeypatch.setenv("LOG_LEVEL", "chatty")
     with pytest.raises(ValidationError, match=r"(?i)log_level"):
         settings()
+
+
+def test_the_login_limits_reach_the_throttle_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", "3")
+    monkeypatch.setenv("LOGIN_ACCOUNT_AND_ADDRESS_WINDOW_SECONDS", "600")
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_ACCOUNT", "40")
+
+    rates = settings().throttle_rates
+
+    assert rates["login-account-address"] == Rate(3, 600)
+    assert rates["login-address"] == Rate(50, 60)
+    assert rates["login-account"] == Rate(40, 900)
+
+
+def test_the_account_ceiling_cannot_be_below_the_pair_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_ACCOUNT", "4")
+
+    with pytest.raises(ValidationError, match="LOGIN_MAX_FAILURES_PER_ACCOUNT"):
+        settings()
+
+
+def test_the_server_guards_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVER_HEADER_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("SERVER_MAX_CONNECTIONS", "64")
+
+    assert settings().server_header_timeout_seconds == 2.5
+    assert settings().server_max_connections == 64
