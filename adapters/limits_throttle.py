@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 import time
+from typing import ClassVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from application.errors import LoginThrottled, LoginThrottleUnavailable
+from application.errors import ApplicationError, LoginThrottled, LoginThrottleUnavailable
 
 
 def storage_for(redis_url: str | None) -> Storage:
@@ -34,6 +35,11 @@ class LimitsLoginThrottle:
     When the storage (Redis) fails, logins fail closed: ``LoginThrottleUnavailable`` (503), never
     an unthrottled login.
     """
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (
+        LoginThrottled,
+        LoginThrottleUnavailable,
+    )
 
     def __init__(
         self,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 
-from application.errors import InvalidCredentials
+from application.errors import ApplicationError, InvalidCredentials
 from application.ports import LoginThrottle, PasswordHasher, UnitOfWork
 from application.token_pairs import TokenPair, TokenPairIssuer
 from domain.user import User, email_key
@@ -28,6 +28,8 @@ class AuthenticateUser:
     a success clears the account's count. A successful login whose stored hash was made with
     other argon2 parameters stores a fresh hash made with the current ones.
     """
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (InvalidCredentials,)
 
     def __init__(
         self,

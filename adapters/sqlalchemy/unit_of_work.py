@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 
 from sqlalchemy.engine.interfaces import PoolProxiedConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -14,7 +14,7 @@ from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.readers import CONNECTION_FAILURES, AsyncpgReader
 from adapters.sqlalchemy.refresh_tokens import SqlAlchemyRefreshTokenRepository
 from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
-from application.errors import StorageUnavailable
+from application.errors import ApplicationError, StorageUnavailable
 
 # What "the database is not there" looks like from below: refused or dropped connections,
 # a pool that hands out nothing in time, the server shutting down.
@@ -61,6 +61,8 @@ class SqlAlchemyUnitOfWork:
     SQLAlchemy's per-statement machinery. On SQLite, where a transaction costs no round trip,
     it behaves like the default.
     """
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (StorageUnavailable,)
 
     users: SqlAlchemyUserRepository
     items: SqlAlchemyItemRepository

@@ -11,7 +11,6 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.telemetry import TelemetryConfig
 
 from entrypoints.container import Container
@@ -19,7 +18,8 @@ from entrypoints.http import dependencies, docs
 from entrypoints.http.metrics import build_metrics
 from entrypoints.http.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from entrypoints.http.observability import RequestObservabilityMiddleware
-from entrypoints.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, install_problem_handlers
+from entrypoints.http.openapi import build_schema
+from entrypoints.http.problems import REQUEST_ID_HEADER, install_problem_handlers
 from entrypoints.http.routers import auth, health, items, metrics, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -108,20 +108,7 @@ def create_app(container: Container | None = None) -> FastAPI:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, with every error response declared as ``application/problem+json``."""
+    """Built once, on first request (entrypoints/http/openapi.py)."""
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            summary=app.summary,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                for code, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if int(code) >= 400 and "application/json" in content:
-                        content[PROBLEM_JSON] = content.pop("application/json")
-        app.openapi_schema = schema
+        app.openapi_schema = build_schema(app)
     return app.openapi_schema

@@ -12,7 +12,6 @@ from application.refresh_access_token import RefreshAccessToken
 from application.token_pairs import TokenPair
 from entrypoints.container import Container
 from entrypoints.http.injection import provided
-from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import LoginForm, RefreshTokenBody, Token
 
 # Every /auth response carries Cache-Control: no-store (SecurityHeadersMiddleware).
@@ -23,7 +22,6 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/token",
     operation_id="create_access_token",
     summary="Log in: exchange a username (or email) and password for a token pair",
-    responses=problem_responses(400, 401, 422, 429, 503),
 )
 async def create_access_token(
     form: Annotated[LoginForm, Form()],
@@ -45,7 +43,6 @@ async def create_access_token(
     "/refresh",
     operation_id="refresh_access_token",
     summary="Spend a refresh token for a new token pair",
-    responses=problem_responses(400, 401, 422),
 )
 async def refresh_access_token(
     body: RefreshTokenBody,
@@ -59,7 +56,6 @@ async def refresh_access_token(
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="log_out",
     summary="Revoke a refresh token (and every token of its login)",
-    responses=problem_responses(400, 401, 422),
 )
 async def log_out(
     body: RefreshTokenBody,
