@@ -108,9 +108,20 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
     mappings += [mapping_for_class(error) for error in errors_raised_behind(route)]
     mappings.append(UNEXPECTED_PROBLEM)
     responses.update(problem_responses(mappings))
+    for parameter in operation.get("parameters", []):
+        _drop_null(parameter["schema"])
     body = operation.get("requestBody", {}).get("content", {})
     if FORM in body:  # Starlette reads a form from either encoding
         body[MULTIPART] = body[FORM]
+
+
+def _drop_null(schema: dict[str, Any]) -> None:
+    """An optional query parameter is absent or a string, never null (a query has no null):
+    FastAPI writes ``str | None`` as ``anyOf: [string, null]``."""
+    variants = schema.get("anyOf", [])
+    if len(variants) == 2 and {"type": "null"} in variants:
+        schema.pop("anyOf")
+        schema.update(next(v for v in variants if v != {"type": "null"}))
 
 
 def _request_problems(route: APIRoute) -> Iterator[Any]:
