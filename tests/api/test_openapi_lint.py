@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -27,7 +27,7 @@ SPECTRAL = TOOLS / "node_modules" / ".bin" / "spectral"
 SEVERITIES = {0: "error", 1: "warning", 2: "info", 3: "hint"}
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("REQUIRE_NODE") == "1":
         pytest.fail(f"REQUIRE_NODE=1 but {reason}")
     pytest.skip(reason)

@@ -4,7 +4,8 @@
 The service runs on its own SQLite file with ada signed up; every request carries ada's access
 token (requests without it are what the ``ignored_auth`` check sends). The run is reproducible
 and bounded: a fixed seed, no example database, at most ``MAX_EXAMPLES`` cases per operation and
-phase, one worker, no time-based repetition. tests/api/schemathesis.toml holds the one exception (forged cursors).
+phase, one worker, no time-based repetition. tests/api/schemathesis.toml holds the one
+exception (forged cursors).
 """
 
 from __future__ import annotations
