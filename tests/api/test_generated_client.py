@@ -9,6 +9,7 @@ item, typed 409/413/422 answers, logout. The client raises on any undocumented s
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ def _schema_for_the_generator() -> dict[str, Any]:
     The form body, the one OAuth2 clients send, stays (tests/api/test_openapi.py logs in with
     multipart directly)."""
     schema = create_app(Container()).openapi()
-    schema = json.loads(json.dumps(schema))  # a copy: the app caches its schema
+    schema = copy.deepcopy(schema)  # the app caches its own
     content = schema["paths"]["/auth/token"]["post"]["requestBody"]["content"]
     assert content.pop("multipart/form-data")
     return schema
