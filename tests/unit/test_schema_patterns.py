@@ -30,7 +30,8 @@ def test_not_blank_is_exactly_what_the_title_validator_accepts_per_character() -
         hex(ord(c)) for c in CHARACTERS if bool(pattern.fullmatch(c)) != _title_accepted(c)
     ]
     assert disagreements == []
-    assert not pattern.fullmatch(" \u3000\t") and pattern.fullmatch(" a ")
+    assert not pattern.fullmatch(" \u3000\t")
+    assert pattern.fullmatch(" a ")
 
 
 def test_no_nul_refuses_nul_only() -> None:
