@@ -64,6 +64,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         title="users-items",
         version="0.1.0",
         summary="Users who sign up, log in and own items.",
+        description=(
+            "Errors are RFC 9457 problem details (`application/problem+json`). Every operation "
+            "documents each status it can answer; any request body over 1 MiB is 413, and a "
+            "method a path does not serve is 405 with `Allow`. Every response carries "
+            "`X-Request-ID`."
+        ),
         lifespan=lifespan,
         openapi_url=None,  # these three are served by entrypoints.http.docs
         docs_url=None,

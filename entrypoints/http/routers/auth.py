@@ -28,6 +28,10 @@ async def create_access_token(
     request: Request,
     authenticate_user: Annotated[AuthenticateUser, provided(Container.authenticate_user)],
 ) -> Token:
+    """The OAuth2 password grant. `username` is a username or an email address. Unknown
+    user, wrong password and inactive account get one answer (401); failed logins are
+    counted per account and address and per address, and past the limits answer 429 with
+    `Retry-After`."""
     # The TCP peer; behind a proxy, uvicorn's --proxy-headers (on in `serve`) puts the client
     # from X-Forwarded-For here when the proxy is in FORWARDED_ALLOW_IPS.
     client_address = request.client.host if request.client else None
@@ -48,6 +52,8 @@ async def refresh_access_token(
     body: RefreshTokenBody,
     refresh: Annotated[RefreshAccessToken, provided(Container.refresh_access_token)],
 ) -> Token:
+    """Spends a refresh token for a new access and refresh token pair. A refresh token works
+    once: presenting a spent one revokes every token descended from the same login."""
     return _token(await refresh.execute(body.refresh_token))
 
 
@@ -61,6 +67,8 @@ async def log_out(
     body: RefreshTokenBody,
     log_out: Annotated[LogOut, provided(Container.log_out)],
 ) -> Response:
+    """Revokes the refresh token and every token of its login. Access tokens already issued
+    stay valid until they expire."""
     await log_out.execute(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

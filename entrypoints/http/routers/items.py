@@ -35,6 +35,8 @@ async def add_item_to_user(
     response: Response,
     add_item: Annotated[AddItemToUser, provided(Container.add_item_to_user)],
 ) -> ItemOut:
+    """Only into the caller's own collection: any other `user_id` is 403, whether or not
+    that user exists. The answer's `Location` is the new item's path."""
     item = await add_item.execute(
         AddItemToUserCommand(
             actor_id=caller.id, owner_id=user_id, title=body.title, description=body.description
@@ -55,6 +57,7 @@ async def list_user_items(
     paging: PagingQuery,
     list_user_items: Annotated[ListUserItems, provided(Container.list_user_items)],
 ) -> ItemPage:
+    """Ascending `id`, keyset pages: pass `next_cursor` as `cursor` for the next page."""
     page = await list_user_items.execute(user_id, paging.request)
     return _item_page(page.items, paging.cursor_after(page.next_after_id))
 
@@ -69,6 +72,8 @@ async def list_items(
     paging: PagingQuery,
     list_items: Annotated[ListItems, provided(Container.list_items)],
 ) -> ItemPage:
+    """Every user's items, ascending `id`, keyset pages: pass `next_cursor` as `cursor` for
+    the next page."""
     page = await list_items.execute(paging.request)
     return _item_page(page.items, paging.cursor_after(page.next_after_id))
 
@@ -83,6 +88,7 @@ async def get_item(
     caller: CurrentUser,
     get_item: Annotated[GetItem, provided(Container.get_item)],
 ) -> ItemOut:
+    """Any authenticated caller may read any item."""
     return ItemOut.model_validate(await get_item.execute(item_id), from_attributes=True)
 
 
@@ -97,6 +103,8 @@ async def update_item(
     caller: CurrentUser,
     update_item: Annotated[UpdateItem, provided(Container.update_item)],
 ) -> ItemOut:
+    """Send only the fields that change; `description: null` clears it. Only the owner may
+    (403 otherwise)."""
     changes = body.model_dump(exclude_unset=True)
     item = await update_item.execute(
         UpdateItemCommand(actor_id=caller.id, item_id=item_id, **changes)
@@ -115,6 +123,7 @@ async def delete_item(
     caller: CurrentUser,
     delete_item: Annotated[DeleteItem, provided(Container.delete_item)],
 ) -> Response:
+    """Only the owner may (403 otherwise)."""
     await delete_item.execute(DeleteItemCommand(actor_id=caller.id, item_id=item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

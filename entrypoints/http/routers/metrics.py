@@ -26,5 +26,7 @@ router = APIRouter(tags=["operations"])
     },
 )
 async def get_metrics(request: Request) -> Response:
+    """Prometheus text format: request counts and latency histograms by route template and
+    status, database pool gauges. No authentication: keep it off the public listener."""
     metrics = request.app.state.metrics
     return Response(await metrics.render(), media_type=metrics.content_type)

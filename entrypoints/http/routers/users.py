@@ -28,6 +28,8 @@ async def create_user(
     response: Response,
     create_user: Annotated[CreateUser, provided(Container.create_user)],
 ) -> UserPrivate:
+    """Creates an active account. Email and username are unique, compared case-insensitively
+    (409 names each taken field). The answer's `Location` is the new user's path."""
     user = await create_user.execute(
         CreateUserCommand(email=body.email, username=body.username, password=body.password)
     )
@@ -45,6 +47,8 @@ async def list_users(
     paging: PagingQuery,
     list_users: Annotated[ListUsers, provided(Container.list_users)],
 ) -> UserPage:
+    """Public profiles (no emails), ascending `id`, keyset pages: pass `next_cursor` as
+    `cursor` for the next page."""
     page = await list_users.execute(paging.request)
     next_cursor = paging.cursor_after(page.next_after_id)
     return UserPage.model_validate(
@@ -58,6 +62,7 @@ async def list_users(
     summary="The caller's own account, with email",
 )
 async def get_me(caller: CurrentUser) -> UserPrivate:
+    """The caller's own account, email included."""
     return UserPrivate.model_validate(caller, from_attributes=True)
 
 
@@ -71,4 +76,5 @@ async def get_user(
     caller: CurrentUser,
     get_user: Annotated[GetUser, provided(Container.get_user)],
 ) -> UserPublic:
+    """A public profile: no email."""
     return UserPublic.model_validate(await get_user.execute(user_id), from_attributes=True)
