@@ -209,7 +209,8 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
     ),
 }
 
-# What the HTTP layer itself answers, before any use case runs.
+# What the HTTP layer itself answers, before any use case runs: rows for the schema only (the
+# middleware, Starlette and the handlers below write these answers, so `detail` goes unused).
 BODY_PROBLEMS: dict[int, _Mapping] = {
     400: _Mapping(
         400,
