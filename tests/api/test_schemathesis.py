@@ -76,6 +76,8 @@ def test_schemathesis_finds_no_failure_in_any_phase(tmp_path: Path) -> None:
                 str(report_path),
                 "--no-color",
             ],
+            # Its crash cache (.schemathesis/) goes there too: no run replays an earlier one's.
+            cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=300,
