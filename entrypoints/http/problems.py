@@ -331,8 +331,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 # Response headers as the schema describes them.
 HEADERS: dict[str, dict[str, Any]] = {
     "WWW-Authenticate": {
-        "description": "The scheme to authenticate with: `Bearer`.",
-        "schema": {"type": "string", "enum": ["Bearer"]},
+        "description": "The scheme to authenticate with: `Bearer` (RFC 6750), possibly with "
+        "parameters such as `error`.",
+        "schema": {"type": "string", "pattern": "^Bearer( .*)?$", "maxLength": 500},
     },
     "Retry-After": {
         "description": "Seconds to wait before trying again.",
