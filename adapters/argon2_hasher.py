@@ -7,13 +7,13 @@ import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from argon2 import PasswordHasher as Argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from application.errors import PasswordHashingBusy
+from application.errors import ApplicationError, PasswordHashingBusy
 
 T = TypeVar("T")
 
@@ -36,6 +36,8 @@ class Argon2PasswordHasher:
     ``PasswordHashingBusy`` (503 + Retry-After) instead of queueing without bound. So a flood of
     signups holds at most ``max_concurrency`` argon2 buffers and never stalls the event loop.
     """
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (PasswordHashingBusy,)
 
     def __init__(
         self,

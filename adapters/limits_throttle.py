@@ -7,13 +7,14 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from application.errors import Throttled, ThrottleUnavailable
+from application.errors import ApplicationError, Throttled, ThrottleUnavailable
 from application.ports import Count
 
 
@@ -65,6 +66,8 @@ class LimitsThrottle:
     When the storage (Redis) fails: ``ThrottleUnavailable`` (503), never an unthrottled attempt.
     """
 
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (Throttled, ThrottleUnavailable)
+
     def __init__(self, *, storage: Storage, key_prefix: str, rates: Mapping[str, Rate]) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
         self._items: dict[str, RateLimitItem] = {
@@ -77,12 +80,19 @@ class LimitsThrottle:
     async def reserve(self, *counts: Count) -> None:
         resolved = [(self._items[count.limit.name], count) for count in counts]
         try:
+            refused = None
             for item, count in resolved:
                 if not await self._limiter.test(item, count.key):
-                    raise await self._throttled(item, count)
-            for item, count in resolved:
-                if not await self._limiter.hit(item, count.key):
-                    raise await self._throttled(item, count)
+                    refused = (item, count)
+                    break
+            else:
+                for item, count in resolved:
+                    if not await self._limiter.hit(item, count.key):
+                        refused = (item, count)
+                        break
+            if refused is not None:
+                wait = await self._seconds_until_free(*refused)
+                raise Throttled(retry_after_seconds=wait, counts=refused[1].limit.counts)
         except StorageError as error:
             raise ThrottleUnavailable from error
 
@@ -92,8 +102,7 @@ class LimitsThrottle:
         except StorageError as error:
             raise ThrottleUnavailable from error
 
-    async def _throttled(self, item: RateLimitItem, count: Count) -> Throttled:
+    async def _seconds_until_free(self, item: RateLimitItem, count: Count) -> int:
         """Retry-After: the seconds until the oldest unit in the window leaves it."""
         stats = await self._limiter.get_window_stats(item, count.key)
-        seconds = max(1, math.ceil(stats.reset_time - time.time()))
-        return Throttled(retry_after_seconds=seconds, counts=count.limit.counts)
+        return max(1, math.ceil(stats.reset_time - time.time()))

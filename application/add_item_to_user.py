@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from application.errors import NotResourceOwner, UserNotFound
+from application.errors import ApplicationError, NotAuthenticated, NotResourceOwner
 from application.ports import UnitOfWork
 from domain.item import Item, NewItem
 
@@ -19,6 +20,13 @@ class AddItemToUserCommand:
 
 
 class AddItemToUser:
+    """Only into the caller's own collection: another user's id is ``NotResourceOwner`` (403),
+    whether or not that user exists, so the answer never tells which ids exist. The owner is
+    then the caller, who existed when the token was checked; if the account has gone since, the
+    caller is no longer authenticated (401), never "not found"."""
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (NotResourceOwner, NotAuthenticated)
+
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
@@ -27,7 +35,7 @@ class AddItemToUser:
             raise NotResourceOwner
         async with self._uow:
             if await self._uow.users.get(cmd.owner_id) is None:
-                raise UserNotFound(cmd.owner_id)
+                raise NotAuthenticated
             item = await self._uow.items.add(
                 NewItem(
                     title=cmd.title,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from application.errors import InvalidCredentials
+from application.errors import ApplicationError, InvalidCredentials
 from application.login_attempts import LoginAttempts, account_key
 from application.ports import PasswordHasher, Throttle, UnitOfWork
 from application.token_pairs import TokenPair, TokenPairIssuer
@@ -29,6 +30,8 @@ class AuthenticateUser:
     A successful login whose stored hash was made with other argon2 parameters stores a fresh
     hash made with the current ones.
     """
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (InvalidCredentials,)
 
     def __init__(
         self,

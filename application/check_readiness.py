@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
+from application.errors import ApplicationError, NotReady
 from application.ports.health_probe import HealthProbe
 
 
@@ -19,6 +21,10 @@ class ReadinessReport:
 
 
 class CheckReadiness:
+    """The report when every check is ``ok``; else ``NotReady`` naming each check's state."""
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (NotReady,)
+
     def __init__(self, probes: Mapping[str, HealthProbe], timeout_seconds: float = 1.0) -> None:
         self._probes = probes
         self._timeout_seconds = timeout_seconds
@@ -26,7 +32,10 @@ class CheckReadiness:
     async def execute(self) -> ReadinessReport:
         names = list(self._probes)
         results = await asyncio.gather(*(self._run(self._probes[name]) for name in names))
-        return ReadinessReport(checks=dict(zip(names, results, strict=True)))
+        report = ReadinessReport(checks=dict(zip(names, results, strict=True)))
+        if not report.ready:
+            raise NotReady(dict(report.checks))
+        return report
 
     async def _run(self, probe: HealthProbe) -> str:
         try:

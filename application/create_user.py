@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from application.errors import UserAlreadyExists
+from application.errors import ApplicationError, UserAlreadyExists
 from application.ports import NewOutboxMessage, PasswordHasher, UnitOfWork
 from domain.user import NewUser, User
 
@@ -21,6 +22,8 @@ class CreateUserCommand:
 
 
 class CreateUser:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (UserAlreadyExists,)
+
     def __init__(self, uow: UnitOfWork, hasher: PasswordHasher) -> None:
         self._uow = uow
         self._hasher = hasher

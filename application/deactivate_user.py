@@ -9,9 +9,10 @@ refresh token still left.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from application.clock import Clock, utc_now
-from application.errors import UsernameNotFound, UserNotFound
+from application.errors import ApplicationError, UsernameNotFound, UserNotFound
 from application.ports import UnitOfWork
 from domain.user import User
 
@@ -35,6 +36,8 @@ class DeactivateUserResult:
 
 
 class DeactivateUser:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (UsernameNotFound, UserNotFound)
+
     def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
         self._uow = uow
         self._clock = clock

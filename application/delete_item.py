@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from application.errors import ItemNotFound, NotResourceOwner
+from application.errors import ApplicationError, ItemNotFound, NotResourceOwner
 from application.ports import UnitOfWork
 
 
@@ -15,6 +16,8 @@ class DeleteItemCommand:
 
 
 class DeleteItem:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (ItemNotFound, NotResourceOwner)
+
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class ApplicationError(Exception):
-    """Base of every error a use case raises on purpose."""
+    """Base of every error a use case raises on purpose.
+
+    A use case or adapter names the errors it raises in a ``raises`` class attribute; the HTTP
+    entrypoint documents each operation's statuses from those of the classes it is built from
+    (tests/unit/test_declared_errors.py checks each list against the module's ``raise``s).
+    """
 
 
 class UserNotFound(ApplicationError):
@@ -75,6 +80,16 @@ class PasswordHashingBusy(ApplicationError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__(f"password hashing is saturated; retry in {retry_after_seconds} s")
         self.retry_after_seconds = retry_after_seconds
+
+
+class NotReady(ApplicationError):
+    """A dependency did not answer its readiness check in time."""
+
+    def __init__(self, checks: dict[str, str]) -> None:
+        failing = ", ".join(f"{name} ({state})" for name, state in checks.items() if state != "ok")
+        super().__init__(f"not ready: {failing}")
+        self.checks = checks
+        self.failing = failing
 
 
 class OutboxMessageNotDead(ApplicationError):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from application.errors import NotAuthenticated
+from typing import ClassVar
+
+from application.errors import ApplicationError, NotAuthenticated
 from application.ports import TokenService, UserQueries
 from domain.user import User
 
 
 class GetCurrentUser:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (NotAuthenticated,)
+
     def __init__(self, users: UserQueries, tokens: TokenService) -> None:
         self._users = users
         self._tokens = tokens

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from application.errors import ItemNotFound
+from typing import ClassVar
+
+from application.errors import ApplicationError, ItemNotFound
 from application.ports import ItemQueries
 from domain.item import Item
 
 
 class GetItem:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (ItemNotFound,)
+
     def __init__(self, items: ItemQueries) -> None:
         self._items = items
 

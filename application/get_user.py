@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from application.errors import UserNotFound
+from typing import ClassVar
+
+from application.errors import ApplicationError, UserNotFound
 from application.ports import UserQueries
 from domain.user import User
 
 
 class GetUser:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (UserNotFound,)
+
     def __init__(self, users: UserQueries) -> None:
         self._users = users
 

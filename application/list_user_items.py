@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from application.errors import UserNotFound
+from typing import ClassVar
+
+from application.errors import ApplicationError, UserNotFound
 from application.pagination import Page, PageRequest
 from application.ports import ItemQueries, UserQueries
 from domain.item import Item
 
 
 class ListUserItems:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (UserNotFound,)
+
     def __init__(self, users: UserQueries, items: ItemQueries) -> None:
         self._users = users
         self._items = items

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from application.clock import Clock, utc_now
-from application.errors import InvalidRefreshToken
+from application.errors import ApplicationError, InvalidRefreshToken
 from application.ports import UnitOfWork
 from application.token_pairs import hash_refresh_token
 
@@ -13,6 +15,8 @@ class LogOut:
     else is ``InvalidRefreshToken``; a spent token is reuse, so its family is revoked as well.
     Access tokens already issued stay valid until they expire (at most ACCESS_TOKEN_TTL_SECONDS).
     """
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (InvalidRefreshToken,)
 
     def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
         self._uow = uow

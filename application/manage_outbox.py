@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from application.clock import Clock, utc_now
-from application.errors import OutboxMessageNotDead
+from application.errors import ApplicationError, OutboxMessageNotDead
 from application.ports import OutboxMessage, OutboxStatus, UnitOfWork
 
 
@@ -33,6 +34,8 @@ class CountOutboxMessages:
 
 class RequeueOutboxMessage:
     """Give a dead message a fresh set of attempts, due now."""
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (OutboxMessageNotDead,)
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow

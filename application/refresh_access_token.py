@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from application.errors import InvalidRefreshToken
+from typing import ClassVar
+
+from application.errors import ApplicationError, InvalidRefreshToken
 from application.ports import UnitOfWork
 from application.token_pairs import TokenPair, TokenPairIssuer, hash_refresh_token
 
@@ -16,6 +18,8 @@ class RefreshAccessToken:
     a race, revokes the whole family: the thief's and the victim's tokens alike, so the victim
     logs in again and the thief is out.
     """
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (InvalidRefreshToken,)
 
     def __init__(self, uow: UnitOfWork, issuer: TokenPairIssuer) -> None:
         self._uow = uow

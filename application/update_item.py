@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
-from application.errors import ItemNotFound, NotResourceOwner
+from application.errors import ApplicationError, ItemNotFound, NotResourceOwner
 from application.ports import UnitOfWork
 from domain.item import Item
 
@@ -28,6 +29,8 @@ class UpdateItemCommand:
 
 
 class UpdateItem:
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (ItemNotFound, NotResourceOwner)
+
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from typing import ClassVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -33,7 +34,7 @@ from adapters.sqlalchemy.readers import (
     ConnectionReader,
     Reader,
 )
-from application.errors import StorageUnavailable
+from application.errors import ApplicationError, StorageUnavailable
 
 # What "the database is not there" looks like from below: refused or dropped connections,
 # a pool that hands out nothing in time, the server shutting down.
@@ -72,12 +73,7 @@ class _Lease:
 
     async def connection(self) -> AsyncConnection:
         if self._connection is None:
-            try:
-                self._connection = await self._engine.connect()
-            except Exception as error:
-                if is_unavailable(error):
-                    raise StorageUnavailable from error
-                raise
+            self._connection = await self._engine.connect()
         return self._connection
 
     async def reader(self) -> Reader:
@@ -104,10 +100,10 @@ class _Lease:
             return  # release() invalidates it; a rollback would only fail
         try:
             await connection.rollback()
-        except Exception as cleanup_error:
+        except Exception:
             self._broken = True
             if error is None:
-                raise _translated(cleanup_error) from cleanup_error
+                raise
 
     async def release(self, error: BaseException | None) -> None:
         """Give the connection back: invalidated when it may be broken, else to the pool."""
@@ -118,15 +114,11 @@ class _Lease:
             if self._broken or isinstance(error, CONNECTION_FAILURES):
                 await connection.invalidate(error if isinstance(error, Exception) else None)
             await connection.close()  # rolls back an open transaction first
-        except Exception as cleanup_error:
+        except Exception:
             # With an error already in flight, that one is the one to report; the pool drops
             # a connection that failed to close on its own.
             if error is None:
-                raise _translated(cleanup_error) from cleanup_error
-
-
-def _translated(error: Exception) -> Exception:
-    return StorageUnavailable() if is_unavailable(error) else error
+                raise
 
 
 _shared: ContextVar[tuple[SqlAlchemyDatabase, _Lease] | None] = ContextVar(
@@ -135,7 +127,11 @@ _shared: ContextVar[tuple[SqlAlchemyDatabase, _Lease] | None] = ContextVar(
 
 
 class SqlAlchemyDatabase:
-    """The engine, and the connections the unit of work and the queries run on."""
+    """The engine, and the connections the unit of work and the queries run on. Whatever says
+    the database is not there, from a checkout, a statement or a return, leaves as
+    ``StorageUnavailable`` (a 503)."""
+
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (StorageUnavailable,)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -147,12 +143,13 @@ class SqlAlchemyDatabase:
         lease = _Lease(self.engine)
         token = _shared.set((self, lease))
         try:
-            yield
-        except BaseException as error:
-            await lease.release(error)
-            raise
-        else:
-            await lease.release(None)
+            with self._unavailable_as_503():
+                try:
+                    yield
+                except BaseException as error:
+                    await lease.release(error)
+                    raise
+                await lease.release(None)
         finally:
             _shared.reset(token)
 
@@ -179,11 +176,11 @@ class SqlAlchemyDatabase:
     async def _lease(self) -> AsyncIterator[_Lease]:
         shared = _shared.get()
         if shared is not None and shared[0] is self:
-            with _unavailable_as_503():
+            with self._unavailable_as_503():
                 yield shared[1]
             return
         lease = _Lease(self.engine)
-        with _unavailable_as_503():
+        with self._unavailable_as_503():
             try:
                 yield lease
             except BaseException as error:
@@ -191,14 +188,14 @@ class SqlAlchemyDatabase:
                 raise
             await lease.release(None)
 
-
-@contextmanager
-def _unavailable_as_503() -> Iterator[None]:
-    try:
-        yield
-    except StorageUnavailable:
-        raise
-    except Exception as error:
-        if is_unavailable(error):
-            raise StorageUnavailable from error
-        raise
+    @staticmethod
+    @contextmanager
+    def _unavailable_as_503() -> Iterator[None]:
+        try:
+            yield
+        except StorageUnavailable:
+            raise
+        except Exception as error:
+            if is_unavailable(error):
+                raise StorageUnavailable from error
+            raise

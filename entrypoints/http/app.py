@@ -11,7 +11,6 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.telemetry import TelemetryConfig
 
 from entrypoints.container import Container
@@ -24,12 +23,8 @@ from entrypoints.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from entrypoints.http.observability import RequestObservabilityMiddleware
-from entrypoints.http.problems import (
-    PROBLEM_JSON,
-    REQUEST_ID_HEADER,
-    body_problem,
-    install_problem_handlers,
-)
+from entrypoints.http.openapi import build_schema
+from entrypoints.http.problems import REQUEST_ID_HEADER, install_problem_handlers
 from entrypoints.http.routers import auth, health, items, metrics, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -71,6 +66,12 @@ def create_app(container: Container | None = None) -> FastAPI:
         title="users-items",
         version="0.1.0",
         summary="Users who sign up, log in and own items.",
+        description=(
+            "Errors are RFC 9457 problem details (`application/problem+json`). Every operation "
+            "documents each status it can answer; any request body over 1 MiB is 413, and a "
+            "method a path does not serve is 405 with `Allow`. Every response carries "
+            "`X-Request-ID`."
+        ),
         lifespan=lifespan,
         openapi_url=None,  # these three are served by entrypoints.http.docs
         docs_url=None,
@@ -118,23 +119,7 @@ def create_app(container: Container | None = None) -> FastAPI:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, with every error response declared as ``application/problem+json``."""
+    """Built once, on first request (entrypoints/http/openapi.py)."""
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            summary=app.summary,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                if "requestBody" in operation:  # every body may be too large or of a wrong type
-                    for status in (413, 415):
-                        operation["responses"].setdefault(str(status), body_problem(status))
-                for code, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if int(code) >= 400 and "application/json" in content:
-                        content[PROBLEM_JSON] = content.pop("application/json")
-        app.openapi_schema = schema
+        app.openapi_schema = build_schema(app)
     return app.openapi_schema

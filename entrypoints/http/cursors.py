@@ -14,6 +14,9 @@ import struct
 
 _ID = struct.Struct(">Q")
 _MAC_BYTES = 16
+# 24 bytes in unpadded URL-safe base64: what every cursor looks like (the schema says so).
+CURSOR_LENGTH = 32
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{{CURSOR_LENGTH}}}$"
 
 
 class InvalidCursor(ValueError):

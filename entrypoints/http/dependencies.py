@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
 
@@ -14,12 +14,26 @@ from application.errors import NotAuthenticated
 from application.get_current_user import GetCurrentUser
 from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from domain.user import User
-from entrypoints.http.cursors import CursorCodec, InvalidCursor
+from entrypoints.container import Container
+from entrypoints.http.cursors import CURSOR_LENGTH, CURSOR_PATTERN, CursorCodec, InvalidCursor
+from entrypoints.http.injection import resolves
 
 # Declares the Bearer scheme (and Swagger UI's "Authorize" password flow); we raise our own 401.
-bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+bearer_token = OAuth2PasswordBearer(
+    tokenUrl="/auth/token",
+    refreshUrl="/auth/refresh",
+    auto_error=False,
+    description=(
+        "Access tokens are JWTs (HS256) that live ACCESS_TOKEN_TTL_SECONDS (15 minutes by "
+        "default), handled as RFC8725 (JSON Web Token Best Current Practices) advises: the "
+        "algorithm is pinned (no `none`, no algorithm confusion), and `exp`, `iat`, `iss`, "
+        "`aud` and `sub` are required and checked. `POST /auth/refresh` spends the single-use "
+        "refresh token for a new pair."
+    ),
+)
 
 
+@resolves(Container.get_current_user)
 async def current_user(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
 ) -> AsyncIterator[User]:
@@ -39,6 +53,10 @@ async def current_user(
 # response is serialised and sent.
 CurrentUser = Annotated[User, Depends(current_user, scope="function")]
 
+_ID_RANGE = Path(ge=1, le=2**63 - 1, json_schema_extra={"format": "int64"})
+UserIdPath = Annotated[int, _ID_RANGE]
+ItemIdPath = Annotated[int, _ID_RANGE]
+
 
 @dataclass(frozen=True, slots=True)
 class Paging:
@@ -54,13 +72,19 @@ class Paging:
 
 async def paging(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_PAGE_SIZE, json_schema_extra={"format": "int32"}),
+    ] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None,
         Query(
-            max_length=128,
-            pattern=r"^[A-Za-z0-9_-]+$",
-            description="`next_cursor` of the previous page",
+            min_length=CURSOR_LENGTH,
+            max_length=CURSOR_LENGTH,
+            pattern=CURSOR_PATTERN,
+            description="The `next_cursor` of the previous page. Only a cursor this service "
+            "issued, for this same path, is accepted: any other value, even one of this "
+            "pattern, is 422.",
         ),
     ] = None,
 ) -> Paging:

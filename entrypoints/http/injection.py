@@ -9,12 +9,19 @@ loop, so overrides (``container.x.override(...)``) still apply and nothing needs
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from dependency_injector import providers
 from fastapi import Depends, Request
 
 from entrypoints.container import Container
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Dependency function -> the container providers it resolves: what entrypoints/http/openapi.py
+# reads to document the errors an operation's use case (and its adapters) can raise.
+_RESOLVED: dict[Callable[..., Any], tuple[providers.Provider[Any], ...]] = {}
 
 
 def _provider_name(provider: providers.Provider[Any]) -> str:
@@ -32,4 +39,20 @@ def provided(provider: providers.Provider[Any]) -> Any:
         return getattr(request.app.state.container, name)()
 
     resolve.__name__ = f"provide_{name}"
+    _RESOLVED[resolve] = (provider,)
     return Depends(resolve)
+
+
+def resolves(*resolved: providers.Provider[Any]) -> Callable[[F], F]:
+    """Marks a dependency that calls these providers itself (``current_user``), so the schema
+    documents what they raise, as it does for ``provided``."""
+
+    def mark(dependency: F) -> F:
+        _RESOLVED[dependency] = resolved
+        return dependency
+
+    return mark
+
+
+def providers_resolved_by(dependency: Callable[..., Any]) -> tuple[providers.Provider[Any], ...]:
+    return _RESOLVED.get(dependency, ())

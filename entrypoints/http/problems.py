@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ExceptionHandler
 
@@ -28,6 +28,7 @@ from application.errors import (
     InvalidRefreshToken,
     ItemNotFound,
     NotAuthenticated,
+    NotReady,
     NotResourceOwner,
     PasswordHashingBusy,
     StorageUnavailable,
@@ -42,28 +43,58 @@ from entrypoints.http.security_headers import security_headers
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_INT32_MAX = 2**31 - 1
+# The longest field location: an unknown field is named as sent, and a body is at most 1 MiB.
+_FIELD_MAX_LENGTH = 1024 * 1024 + 16
+MAX_VALIDATION_ERRORS = 20  # the contract's cap on a 422's `errors`
 
 logger = logging.getLogger("users_items.http")
 
 
 class FieldError(BaseModel):
-    field: str
-    message: str
+    field: str = Field(
+        max_length=_FIELD_MAX_LENGTH,
+        description="Dotted location, e.g. `body.email`; an unknown field is named as sent.",
+        examples=["body.email"],
+    )
+    message: str = Field(max_length=1000, examples=["value is not a valid email address"])
 
 
 class Problem(BaseModel):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
+    """RFC 9457 problem details; every member is always sent."""
+
+    # Every member is required in the schema: the service always sends ``type``.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    type: str = Field(
+        default="about:blank",
+        max_length=200,
+        json_schema_extra={"format": "uri-reference"},
+        examples=["about:blank"],
+    )
+    title: str = Field(max_length=64, description="The status phrase.", examples=["Not Found"])
+    status: int = Field(
+        ge=400, le=599, json_schema_extra={"format": "int32"}, description="The HTTP status."
+    )
+    detail: str = Field(max_length=2000, description="What happened, as a sentence.")
 
 
 class ProblemWithErrors(Problem):
-    errors: list[FieldError]
+    errors: list[FieldError] = Field(min_length=1, max_length=MAX_VALIDATION_ERRORS)
+
+
+class ReadinessProblem(Problem):
+    checks: dict[str, Literal["ok", "timeout", "unavailable"]] = Field(
+        description="Each dependency's state.", examples=[{"database": "unavailable"}]
+    )
 
 
 class UnexpectedProblem(Problem):
-    request_id: str
+    request_id: str = Field(
+        pattern=r"^[A-Za-z0-9._-]{1,128}$",
+        max_length=128,
+        description="Quote it when reporting the error; the logs carry it.",
+    )
 
 
 def problem(
@@ -87,56 +118,120 @@ def problem(
 class _Mapping:
     status: int
     detail: Callable[[Any], str]
-    # Fixed headers, or a function of the error for headers that carry its data (Retry-After).
-    headers: Mapping[str, str] | Callable[[Any], Mapping[str, str]] | None = None
-    errors: Callable[[Any], list[dict[str, str]]] | None = None
+    description: str  # when it happens, for the OpenAPI schema
+    # Each header, fixed or a function of the error (Retry-After carries the error's data).
+    headers: Mapping[str, str | Callable[[Any], str]] = field(default_factory=dict)
+    extensions: Callable[[Any], dict[str, Any]] | None = None
+    model: type[Problem] = Problem
 
 
-# The one table. A new application error gets its status here and nowhere else.
+_RETRY_SOON = {"Retry-After": "1"}
+
+# The one table. A new application error gets its status here and nowhere else; each operation
+# documents the rows of the errors its use case and adapters declare (entrypoints/http/openapi.py).
 ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
-    UserNotFound: _Mapping(404, lambda e: f"User {e.user_id} does not exist."),
-    UsernameNotFound: _Mapping(404, lambda e: "No user has this username."),
-    ItemNotFound: _Mapping(404, lambda e: f"Item {e.item_id} does not exist."),
+    UserNotFound: _Mapping(
+        404, lambda e: f"User {e.user_id} does not exist.", "No user has this id."
+    ),
+    UsernameNotFound: _Mapping(
+        404, lambda e: "No user has this username.", "No user has this username."
+    ),
+    ItemNotFound: _Mapping(
+        404, lambda e: f"Item {e.item_id} does not exist.", "No item has this id."
+    ),
     UserAlreadyExists: _Mapping(
         409,
         lambda e: f"An account with this {' and '.join(e.fields)} already exists.",
-        errors=lambda e: [{"field": f, "message": f"{f} is already taken"} for f in e.fields],
+        "The email or the username (compared case-insensitively) is taken; `errors` names "
+        "each taken field.",
+        extensions=lambda e: {
+            "errors": [{"field": f, "message": f"{f} is already taken"} for f in e.fields]
+        },
+        model=ProblemWithErrors,
     ),
-    NotResourceOwner: _Mapping(403, lambda e: "This resource belongs to another user."),
+    NotResourceOwner: _Mapping(
+        403,
+        lambda e: "This resource belongs to another user.",
+        "The resource belongs to another user.",
+    ),
     InvalidCredentials: _Mapping(
-        401, lambda e: "Incorrect username or password.", headers=_BEARER_CHALLENGE
+        401,
+        lambda e: "Incorrect username or password.",
+        "Unknown user, wrong password or inactive account (one answer for all three).",
+        headers=_BEARER_CHALLENGE,
     ),
     NotAuthenticated: _Mapping(
         401,
         lambda e: "A valid access token is required (Authorization: Bearer <token>).",
+        "The access token is missing, malformed, expired or forged, or its user is inactive "
+        "or gone.",
         headers=_BEARER_CHALLENGE,
     ),
     StorageUnavailable: _Mapping(
         503,
         lambda e: "The database is unavailable; try again shortly.",
-        headers={"Retry-After": "1"},
+        "The database is unavailable; retry after `Retry-After` seconds.",
+        headers=_RETRY_SOON,
     ),
     InvalidRefreshToken: _Mapping(
         401,
         lambda e: "The refresh token is unknown, expired or no longer valid; log in again.",
+        "The refresh token is unknown, expired, spent or revoked; presenting a spent one "
+        "revokes every token of its login.",
         headers=_BEARER_CHALLENGE,
     ),
     Throttled: _Mapping(
         429,
         lambda e: f"Too many {e.counts}; try again in {e.retry_after_seconds} seconds.",
-        headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
+        "Too many attempts: failed logins for this account from this address, from this "
+        "address or for this account; retry after `Retry-After` seconds.",
+        headers={"Retry-After": lambda e: str(e.retry_after_seconds)},
     ),
     ThrottleUnavailable: _Mapping(
         503,
         lambda e: "This is unavailable right now; try again shortly.",
-        headers={"Retry-After": "1"},
+        "The throttle's counts cannot be read, so the attempt is refused; retry after "
+        "`Retry-After` seconds.",
+        headers=_RETRY_SOON,
     ),
     PasswordHashingBusy: _Mapping(
         503,
         lambda e: "The service is busy; try again shortly.",
-        headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
+        "Password hashing is saturated; retry after `Retry-After` seconds.",
+        headers={"Retry-After": lambda e: str(e.retry_after_seconds)},
+    ),
+    NotReady: _Mapping(
+        503,
+        lambda e: f"Not ready: {e.failing}.",
+        "A dependency did not answer within 1 s; `checks` names each one's state.",
+        extensions=lambda e: {"checks": e.checks},
+        model=ReadinessProblem,
     ),
 }
+
+# What the HTTP layer itself answers, before any use case runs: rows for the schema only (the
+# middleware, Starlette and the handlers below write these answers, so `detail` goes unused).
+BODY_PROBLEMS: dict[int, _Mapping] = {
+    400: _Mapping(
+        400,
+        lambda e: "The body could not be parsed.",
+        "The body could not be parsed (e.g. malformed multipart, or bytes that are not UTF-8).",
+    ),
+    413: _Mapping(413, lambda e: "", "The request body exceeds 1 MiB."),
+    415: _Mapping(415, lambda e: "", "The body's media type is not one this operation takes."),
+}
+VALIDATION_PROBLEM = _Mapping(
+    422,
+    lambda e: "The request is not valid; see errors.",
+    f"The request is not valid; `errors` names each field (at most {MAX_VALIDATION_ERRORS}).",
+    model=ProblemWithErrors,
+)
+UNEXPECTED_PROBLEM = _Mapping(
+    500,
+    lambda e: "",
+    "An unexpected error; the body names the request id, never the cause.",
+    model=UnexpectedProblem,
+)
 
 
 def _mapping_for(error: ApplicationError) -> _Mapping | None:
@@ -146,12 +241,23 @@ def _mapping_for(error: ApplicationError) -> _Mapping | None:
     return None
 
 
+def mapping_for_class(error: type[ApplicationError]) -> _Mapping:
+    """The table's row for an error class (or its nearest listed base); a declared error with
+    no row fails the schema's construction, so it never reaches a client as a 500."""
+    for cls in error.__mro__:
+        if cls in ERROR_STATUSES:
+            return ERROR_STATUSES[cls]
+    raise LookupError(f"{error.__name__} has no status in problems.ERROR_STATUSES")
+
+
 async def _application_error(request: Request, error: ApplicationError) -> JSONResponse:
     mapping = _mapping_for(error)
     if mapping is None:
         return await _unexpected_error(request, error)
-    extensions = {"errors": mapping.errors(error)} if mapping.errors else {}
-    headers = mapping.headers(error) if callable(mapping.headers) else mapping.headers
+    extensions = mapping.extensions(error) if mapping.extensions else {}
+    headers = {
+        name: value(error) if callable(value) else value for name, value in mapping.headers.items()
+    }
     return problem(mapping.status, mapping.detail(error), headers=headers, **extensions)
 
 
@@ -236,42 +342,55 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-def _response_model(status: int) -> type[Problem]:
-    if status in (409, 422):
-        return ProblemWithErrors
-    if status == 500:
-        return UnexpectedProblem
-    return Problem
-
-
-_DESCRIPTIONS = {
-    400: "The body could not be read (e.g. not UTF-8).",
-    401: "Missing, malformed, expired or forged access token, or an inactive user.",
-    403: "The resource belongs to another user.",
-    404: "No such resource.",
-    409: "The email or username is already taken.",
-    413: "The request body exceeds 1 MiB.",
-    415: "The body is in a media type this operation does not take.",
-    422: "The request is not valid; `errors` names each field.",
-    429: "Too many attempts (failed logins for this account from this address, from this "
-    "address, or for this account); see `Retry-After`.",
-    500: "An unexpected error; the body names the request id.",
-    503: "A dependency (the database) is unavailable, or password hashing is saturated; see "
-    "`Retry-After`.",
+# Response headers as the schema describes them.
+HEADERS: dict[str, dict[str, Any]] = {
+    "WWW-Authenticate": {
+        "description": "The scheme to authenticate with: `Bearer` (RFC 6750), possibly with "
+        "parameters such as `error`.",
+        "schema": {"type": "string", "pattern": "^Bearer( .*)?$", "maxLength": 500},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "format": "int32", "minimum": 0, "maximum": _INT32_MAX},
+    },
+    "Location": {
+        "description": "The path of the resource just created.",
+        "schema": {"type": "string", "format": "uri-reference", "maxLength": 64},
+    },
 }
+PROBLEM_MODELS: tuple[type[Problem], ...] = (
+    Problem,
+    ProblemWithErrors,
+    ReadinessProblem,
+    UnexpectedProblem,
+)
 
 
-def body_problem(status: int) -> dict[str, Any]:
-    """The OpenAPI response of a status every operation with a body can answer (413, 415)."""
-    return {
-        "description": _DESCRIPTIONS[status],
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-    }
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the given error statuses, each with its problem schema."""
-    return {
-        status: {"model": _response_model(status), "description": _DESCRIPTIONS[status]}
-        for status in (*statuses, 500)
-    }
+def problem_responses(mappings: Iterable[_Mapping]) -> dict[str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these table rows, one per status: each reason in the
+    description, the union of their headers, their problem schema (``$ref`` into
+    ``#/components/schemas``, see ``PROBLEM_MODELS``)."""
+    by_status: dict[int, list[_Mapping]] = {}
+    for mapping in mappings:
+        by_status.setdefault(mapping.status, []).append(mapping)
+    responses: dict[str, dict[str, Any]] = {}
+    for status in sorted(by_status):
+        rows = by_status[status]
+        descriptions = list(dict.fromkeys(row.description for row in rows))
+        models = list(dict.fromkeys(row.model for row in rows))
+        refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
+        response: dict[str, Any] = {
+            "description": " ".join(descriptions)
+            if len(descriptions) == 1
+            else "One of: " + " / ".join(descriptions),
+            "content": {PROBLEM_JSON: {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}},
+        }
+        header_names = sorted({name for row in rows for name in row.headers})
+        if header_names:
+            # Sent with every answer of this status on this operation: required.
+            response["headers"] = {
+                name: {**HEADERS[name], "required": all(name in row.headers for row in rows)}
+                for name in header_names
+            }
+        responses[str(status)] = response
+    return responses

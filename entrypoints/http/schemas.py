@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -17,14 +17,44 @@ from pydantic import (
     model_validator,
 )
 
+from application.pagination import MAX_PAGE_SIZE
 from domain.item import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.user import (
     EMAIL_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
+    USERNAME_MAX_LENGTH,
+    USERNAME_MIN_LENGTH,
     USERNAME_PATTERN,
 )
+from entrypoints.http.cursors import CURSOR_LENGTH, CURSOR_PATTERN
 from entrypoints.http.problems import MAX_LISTED_ERRORS
+
+# Patterns in the schema say what the validators below enforce, in the regex dialect that
+# JSON Schema (ECMA-262) and Python share; tests/unit/test_schema_patterns.py checks that they
+# agree with the validators.
+NO_NUL = r"^[^\u0000]*$"
+# What str.strip() removes: a title made only of these (or empty) is blank.
+PYTHON_WHITESPACE = (
+    r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f"
+    r"\u205f\u3000"
+)
+NOT_BLANK = rf"^[^\u0000]*[^\u0000{PYTHON_WHITESPACE}][^\u0000]*$"
+# A subset of what email-validator accepts (dot-atom ASCII local part of at most 64 characters,
+# hostname labels without "--", a top-level domain of letters that is not special-use), so
+# every address of this pattern is accepted; some valid addresses outside it (internationalised
+# domains, longer labels) are accepted too, as the field's description says.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LOCAL = rf"(?:{_ATEXT}{{1,64}}|{_ATEXT}{{1,20}}(?:\.{_ATEXT}{{1,20}}){{1,2}})"
+_LABEL = r"[A-Za-z0-9]{1,20}(?:-[A-Za-z0-9]{1,20}){0,2}"
+_SPECIAL_USE = "|".join(
+    "".join(f"[{c.upper()}{c}]" for c in name) for name in sorted(SPECIAL_USE_DOMAIN_NAMES)
+)
+EMAIL_PATTERN = rf"^{_LOCAL}@(?:{_LABEL}\.){{1,4}}(?!(?:{_SPECIAL_USE})$)[A-Za-z]{{2,20}}$"
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=INT64_MAX, json_schema_extra={"format": "int64"})]
+Timestamp = Annotated[datetime, Field(json_schema_extra={"maxLength": 40})]
 
 
 def _storable(value: str) -> str:
@@ -79,28 +109,51 @@ Email = Annotated[
     StringConstraints(min_length=3, max_length=EMAIL_MAX_LENGTH),
     AfterValidator(_storable),
     AfterValidator(_email),
-    Field(examples=["ada@example.com"], json_schema_extra={"format": "email"}),
+    Field(
+        examples=["ada@example.com"],
+        description="A deliverable-syntax address: an ASCII local part, a domain (an "
+        "internationalised one is kept in its ASCII form) that is not special-use (.test, "
+        ".invalid, .localhost, .local, .onion, .arpa). Stored normalised; compared "
+        "case-insensitively. Every address of the pattern is accepted; a few others are too.",
+        json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN},
+    ),
 ]
-Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN), Field(examples=["ada"])]
+Username = Annotated[
+    str,
+    StringConstraints(
+        pattern=USERNAME_PATTERN, min_length=USERNAME_MIN_LENGTH, max_length=USERNAME_MAX_LENGTH
+    ),
+    Field(examples=["ada"]),
+]
 Password = Annotated[
     str,
     StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
     AfterValidator(_storable),
-    Field(examples=["correct horse battery staple"]),
+    Field(
+        examples=["correct horse battery staple"],
+        description="Any characters but NUL.",
+        json_schema_extra={"pattern": NO_NUL},
+    ),
 ]
 Title = Annotated[
     str,
     StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH),
     AfterValidator(_storable),
     AfterValidator(_not_blank),
-    Field(examples=["Bicycle"], json_schema_extra={"pattern": r"\S"}),  # not blank
+    Field(
+        examples=["Bicycle"],
+        description="Not blank (not whitespace only), no NUL.",
+        json_schema_extra={"pattern": NOT_BLANK},
+    ),
 ]
 Description = Annotated[
     str,
     StringConstraints(max_length=DESCRIPTION_MAX_LENGTH),
     AfterValidator(_storable),
-    Field(examples=["Blue, 21 gears"]),
+    Field(examples=["Blue, 21 gears"], json_schema_extra={"pattern": NO_NUL}),
 ]
+# Any characters but NUL, up to a bound (what the login and refresh bodies take).
+_Text = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": NO_NUL})]
 
 
 class RequestModel(BaseModel):
@@ -154,20 +207,21 @@ class LoginForm(RequestModel):
     )
 
     username: Annotated[
-        str,
+        _Text,
         StringConstraints(min_length=1, max_length=EMAIL_MAX_LENGTH),
-        AfterValidator(_storable),
         AfterValidator(login_identifier),
     ]
-    password: Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
-        AfterValidator(_storable),
-    ]
+    password: Annotated[_Text, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
     grant_type: Literal["password"] | None = None
-    scope: Annotated[str, StringConstraints(max_length=1000)] = ""
-    client_id: Annotated[str, StringConstraints(max_length=200)] | None = None
-    client_secret: Annotated[str, StringConstraints(max_length=200)] | None = None
+    scope: Annotated[str, StringConstraints(max_length=1000)] = Field(
+        default="", description="Ignored: the service has no scopes."
+    )
+    client_id: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Ignored."
+    )
+    client_secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Ignored."
+    )
 
 
 class ItemCreate(RequestModel):
@@ -192,7 +246,8 @@ class ItemUpdate(RequestModel):
                 "type": "string",
                 "minLength": 1,
                 "maxLength": TITLE_MAX_LENGTH,
-                "pattern": r"\S",
+                "pattern": NOT_BLANK,
+                "description": "Not blank (not whitespace only), no NUL; never null.",
                 "examples": ["Red bicycle"],
             }
         ),
@@ -208,34 +263,45 @@ class ItemUpdate(RequestModel):
 
 
 class UserPublic(BaseModel):
-    id: int
-    username: str
+    id: Id
+    username: Annotated[
+        str, Field(max_length=USERNAME_MAX_LENGTH, json_schema_extra={"pattern": USERNAME_PATTERN})
+    ]
     is_active: bool
-    created_at: datetime
+    created_at: Timestamp
 
 
 class UserPrivate(UserPublic):
-    email: str
+    email: Annotated[str, Field(max_length=EMAIL_MAX_LENGTH, json_schema_extra={"format": "email"})]
 
 
 class ItemOut(BaseModel):
     model_config = ConfigDict(title="Item")
 
-    id: int
-    title: str
-    description: str | None
-    owner_id: int
-    created_at: datetime
+    id: Id
+    title: Annotated[str, Field(max_length=TITLE_MAX_LENGTH)]
+    description: Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)] | None
+    owner_id: Id
+    created_at: Timestamp
+
+
+NextCursor = Annotated[
+    Annotated[
+        str, Field(min_length=CURSOR_LENGTH, max_length=CURSOR_LENGTH, pattern=CURSOR_PATTERN)
+    ]
+    | None,
+    Field(description="Pass it as `cursor` for the next page; null on the last page."),
+]
 
 
 class UserPage(BaseModel):
-    items: list[UserPublic]
-    next_cursor: str | None
+    items: list[UserPublic] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
 
 
 class ItemPage(BaseModel):
-    items: list[ItemOut]
-    next_cursor: str | None
+    items: list[ItemOut] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
 
 
 class RefreshTokenBody(RequestModel):
@@ -248,24 +314,34 @@ class RefreshTokenBody(RequestModel):
     )
 
     # secrets.token_urlsafe(32) is 43 characters; anything far longer is not one of ours.
-    refresh_token: Annotated[
-        str, StringConstraints(min_length=1, max_length=200), AfterValidator(_storable)
-    ]
+    refresh_token: Annotated[_Text, StringConstraints(min_length=1, max_length=200)]
 
 
 class Token(BaseModel):
-    access_token: str
+    # Every member is required in the schema: the service always sends them.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    access_token: str = Field(max_length=2000, description="A JWT; send it as a Bearer token.")
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, no secret
-    expires_in: int = Field(description="seconds until the access token expires")
+    expires_in: int = Field(
+        ge=1,
+        le=INT32_MAX,
+        json_schema_extra={"format": "int32"},
+        description="seconds until the access token expires",
+    )
     refresh_token: str = Field(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
         description="single use: `POST /auth/refresh` spends it for a new pair; valid for "
-        "REFRESH_TOKEN_TTL_SECONDS (14 days by default)"
+        "REFRESH_TOKEN_TTL_SECONDS (14 days by default)",
     )
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     status: Literal["ok"] = "ok"
 
 
 class Readiness(Health):
-    checks: dict[str, str]
+    checks: dict[str, Literal["ok"]]

@@ -14,6 +14,8 @@ from tests.api.test_openapi import CONTRACT, HTTP_METHODS
 # The contract's operations keep these ids: generated clients name their methods after them.
 OPERATION_IDS = {
     ("post", "/auth/token"): "create_access_token",
+    ("post", "/auth/refresh"): "refresh_access_token",
+    ("post", "/auth/logout"): "log_out",
     ("post", "/users"): "create_user",
     ("get", "/users"): "list_users",
     ("get", "/users/me"): "get_current_user",

@@ -4,7 +4,7 @@ import pytest
 
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.add_item_to_user import AddItemToUser, AddItemToUserCommand
-from application.errors import NotResourceOwner, UserNotFound
+from application.errors import NotAuthenticated, NotResourceOwner
 from tests.unit.support import add_user, all_items, stored_item
 
 
@@ -43,14 +43,14 @@ async def test_adding_to_someone_elses_collection_is_refused(db: InMemoryDatabas
     assert await all_items(db) == []
 
 
-async def test_adding_to_a_user_that_does_not_exist_raises_user_not_found(
+async def test_a_caller_whose_account_is_gone_is_not_authenticated(
     db: InMemoryDatabase,
 ) -> None:
+    """The owner is the caller; one that no longer exists is a 401, never a 404."""
     command = AddItemToUserCommand(actor_id=42, owner_id=42, title="Bike")
 
-    with pytest.raises(UserNotFound) as raised:
+    with pytest.raises(NotAuthenticated):
         await AddItemToUser(InMemoryUnitOfWork(db)).execute(command)
 
-    assert raised.value.user_id == 42
     assert await all_items(db) == []
     assert db.commits == 0

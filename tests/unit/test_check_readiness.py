@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from application.check_readiness import CheckReadiness
+from application.errors import NotReady
 from application.ports import HealthProbe
 
 
@@ -29,23 +32,24 @@ async def test_ready_when_every_probe_answers() -> None:
 
 
 async def test_a_failing_probe_is_unavailable_and_not_ready() -> None:
-    report = await CheckReadiness({"database": Fails()}).execute()
+    with pytest.raises(NotReady) as raised:
+        await CheckReadiness({"database": Fails()}).execute()
 
-    assert report.checks == {"database": "unavailable"}
-    assert not report.ready
+    assert raised.value.checks == {"database": "unavailable"}
 
 
 async def test_a_probe_that_outlasts_the_timeout_is_reported_as_timeout() -> None:
-    report = await CheckReadiness({"database": Hangs()}, timeout_seconds=0.01).execute()
+    with pytest.raises(NotReady) as raised:
+        await CheckReadiness({"database": Hangs()}, timeout_seconds=0.01).execute()
 
-    assert report.checks == {"database": "timeout"}
-    assert not report.ready
+    assert raised.value.checks == {"database": "timeout"}
 
 
 async def test_each_probe_is_reported_under_its_own_name() -> None:
     probes: dict[str, HealthProbe] = {"database": Answers(), "queue": Fails(), "cache": Hangs()}
 
-    report = await CheckReadiness(probes, timeout_seconds=0.01).execute()
+    with pytest.raises(NotReady) as raised:
+        await CheckReadiness(probes, timeout_seconds=0.01).execute()
 
-    assert report.checks == {"database": "ok", "queue": "unavailable", "cache": "timeout"}
-    assert not report.ready
+    assert raised.value.checks == {"database": "ok", "queue": "unavailable", "cache": "timeout"}
+    assert raised.value.failing == "queue (unavailable), cache (timeout)"

@@ -12,7 +12,6 @@ from application.refresh_access_token import RefreshAccessToken
 from application.token_pairs import TokenPair
 from entrypoints.container import Container
 from entrypoints.http.injection import provided
-from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import LoginForm, RefreshTokenBody, Token
 
 # Every /auth response carries Cache-Control: no-store (SecurityHeadersMiddleware).
@@ -23,13 +22,16 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/token",
     operation_id="create_access_token",
     summary="Log in: exchange a username (or email) and password for a token pair",
-    responses=problem_responses(400, 401, 422, 429, 503),
 )
 async def create_access_token(
     form: Annotated[LoginForm, Form()],
     request: Request,
     authenticate_user: Annotated[AuthenticateUser, provided(Container.authenticate_user)],
 ) -> Token:
+    """The OAuth2 password grant. `username` is a username or an email address. Unknown
+    user, wrong password and inactive account get one answer (401); failed logins are
+    counted per account and address and per address, and past the limits answer 429 with
+    `Retry-After`."""
     # The TCP peer; behind a proxy, uvicorn's --proxy-headers (on in `serve`) puts the client
     # from X-Forwarded-For here when the proxy is in FORWARDED_ALLOW_IPS.
     client_address = request.client.host if request.client else None
@@ -45,12 +47,13 @@ async def create_access_token(
     "/refresh",
     operation_id="refresh_access_token",
     summary="Spend a refresh token for a new token pair",
-    responses=problem_responses(400, 401, 422),
 )
 async def refresh_access_token(
     body: RefreshTokenBody,
     refresh: Annotated[RefreshAccessToken, provided(Container.refresh_access_token)],
 ) -> Token:
+    """Spends a refresh token for a new access and refresh token pair. A refresh token works
+    once: presenting a spent one revokes every token descended from the same login."""
     return _token(await refresh.execute(body.refresh_token))
 
 
@@ -59,12 +62,13 @@ async def refresh_access_token(
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="log_out",
     summary="Revoke a refresh token (and every token of its login)",
-    responses=problem_responses(400, 401, 422),
 )
 async def log_out(
     body: RefreshTokenBody,
     log_out: Annotated[LogOut, provided(Container.log_out)],
 ) -> Response:
+    """Revokes the refresh token and every token of its login. Access tokens already issued
+    stay valid until they expire."""
     await log_out.execute(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

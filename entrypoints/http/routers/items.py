@@ -5,7 +5,7 @@
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from application.add_item_to_user import AddItemToUser, AddItemToUserCommand
 from application.delete_item import DeleteItem, DeleteItemCommand
@@ -15,15 +15,11 @@ from application.list_user_items import ListUserItems
 from application.update_item import UpdateItem, UpdateItemCommand
 from domain.item import Item
 from entrypoints.container import Container
-from entrypoints.http.dependencies import CurrentUser, PagingQuery
+from entrypoints.http.dependencies import CurrentUser, ItemIdPath, PagingQuery, UserIdPath
 from entrypoints.http.injection import provided
-from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate
 
 router = APIRouter(tags=["items"])
-
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.post(
@@ -31,15 +27,16 @@ ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     status_code=status.HTTP_201_CREATED,
     operation_id="add_item_to_user",
     summary="Add an item to the caller's own collection",
-    responses=problem_responses(400, 401, 403, 404, 422),
 )
 async def add_item_to_user(
-    user_id: UserId,
+    user_id: UserIdPath,
     body: ItemCreate,
     caller: CurrentUser,
     response: Response,
     add_item: Annotated[AddItemToUser, provided(Container.add_item_to_user)],
 ) -> ItemOut:
+    """Only into the caller's own collection: any other `user_id` is 403, whether or not
+    that user exists. The answer's `Location` is the new item's path."""
     item = await add_item.execute(
         AddItemToUserCommand(
             actor_id=caller.id, owner_id=user_id, title=body.title, description=body.description
@@ -53,14 +50,14 @@ async def add_item_to_user(
     "/users/{user_id}/items",
     operation_id="list_user_items",
     summary="One user's items, a page at a time",
-    responses=problem_responses(401, 404, 422),
 )
 async def list_user_items(
-    user_id: UserId,
+    user_id: UserIdPath,
     caller: CurrentUser,
     paging: PagingQuery,
     list_user_items: Annotated[ListUserItems, provided(Container.list_user_items)],
 ) -> ItemPage:
+    """Ascending `id`, keyset pages: pass `next_cursor` as `cursor` for the next page."""
     page = await list_user_items.execute(user_id, paging.request)
     return _item_page(page.items, paging.cursor_after(page.next_after_id))
 
@@ -69,13 +66,14 @@ async def list_user_items(
     "/items",
     operation_id="list_items",
     summary="Every item, a page at a time",
-    responses=problem_responses(401, 422),
 )
 async def list_items(
     caller: CurrentUser,
     paging: PagingQuery,
     list_items: Annotated[ListItems, provided(Container.list_items)],
 ) -> ItemPage:
+    """Every user's items, ascending `id`, keyset pages: pass `next_cursor` as `cursor` for
+    the next page."""
     page = await list_items.execute(paging.request)
     return _item_page(page.items, paging.cursor_after(page.next_after_id))
 
@@ -84,13 +82,13 @@ async def list_items(
     "/items/{item_id}",
     operation_id="get_item",
     summary="One item",
-    responses=problem_responses(401, 404, 422),
 )
 async def get_item(
-    item_id: ItemId,
+    item_id: ItemIdPath,
     caller: CurrentUser,
     get_item: Annotated[GetItem, provided(Container.get_item)],
 ) -> ItemOut:
+    """Any authenticated caller may read any item."""
     return ItemOut.model_validate(await get_item.execute(item_id), from_attributes=True)
 
 
@@ -98,14 +96,15 @@ async def get_item(
     "/items/{item_id}",
     operation_id="update_item",
     summary="Change an item the caller owns",
-    responses=problem_responses(400, 401, 403, 404, 422),
 )
 async def update_item(
-    item_id: ItemId,
+    item_id: ItemIdPath,
     body: ItemUpdate,
     caller: CurrentUser,
     update_item: Annotated[UpdateItem, provided(Container.update_item)],
 ) -> ItemOut:
+    """Send only the fields that change; `description: null` clears it. Only the owner may
+    (403 otherwise)."""
     changes = body.model_dump(exclude_unset=True)
     item = await update_item.execute(
         UpdateItemCommand(actor_id=caller.id, item_id=item_id, **changes)
@@ -118,13 +117,13 @@ async def update_item(
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="delete_item",
     summary="Delete an item the caller owns",
-    responses=problem_responses(401, 403, 404, 422),
 )
 async def delete_item(
-    item_id: ItemId,
+    item_id: ItemIdPath,
     caller: CurrentUser,
     delete_item: Annotated[DeleteItem, provided(Container.delete_item)],
 ) -> Response:
+    """Only the owner may (403 otherwise)."""
     await delete_item.execute(DeleteItemCommand(actor_id=caller.id, item_id=item_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

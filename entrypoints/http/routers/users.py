@@ -4,20 +4,17 @@
 # annotations.
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from application.create_user import CreateUser, CreateUserCommand
 from application.get_user import GetUser
 from application.list_users import ListUsers
 from entrypoints.container import Container
-from entrypoints.http.dependencies import CurrentUser, PagingQuery
+from entrypoints.http.dependencies import CurrentUser, PagingQuery, UserIdPath
 from entrypoints.http.injection import provided
-from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import UserCreate, UserPage, UserPrivate, UserPublic
 
 router = APIRouter(prefix="/users", tags=["users"])
-
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.post(
@@ -25,13 +22,14 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     status_code=status.HTTP_201_CREATED,
     operation_id="create_user",
     summary="Sign up",
-    responses=problem_responses(400, 409, 422, 503),
 )
 async def create_user(
     body: UserCreate,
     response: Response,
     create_user: Annotated[CreateUser, provided(Container.create_user)],
 ) -> UserPrivate:
+    """Creates an active account. Email and username are unique, compared case-insensitively
+    (409 names each taken field). The answer's `Location` is the new user's path."""
     user = await create_user.execute(
         CreateUserCommand(email=body.email, username=body.username, password=body.password)
     )
@@ -43,13 +41,14 @@ async def create_user(
     "",
     operation_id="list_users",
     summary="List users, a page at a time",
-    responses=problem_responses(401, 422),
 )
 async def list_users(
     caller: CurrentUser,
     paging: PagingQuery,
     list_users: Annotated[ListUsers, provided(Container.list_users)],
 ) -> UserPage:
+    """Public profiles (no emails), ascending `id`, keyset pages: pass `next_cursor` as
+    `cursor` for the next page."""
     page = await list_users.execute(paging.request)
     next_cursor = paging.cursor_after(page.next_after_id)
     return UserPage.model_validate(
@@ -61,9 +60,9 @@ async def list_users(
     "/me",
     operation_id="get_current_user",
     summary="The caller's own account, with email",
-    responses=problem_responses(401),
 )
 async def get_me(caller: CurrentUser) -> UserPrivate:
+    """The caller's own account, email included."""
     return UserPrivate.model_validate(caller, from_attributes=True)
 
 
@@ -71,11 +70,11 @@ async def get_me(caller: CurrentUser) -> UserPrivate:
     "/{user_id}",
     operation_id="get_user",
     summary="A user's public profile",
-    responses=problem_responses(401, 404, 422),
 )
 async def get_user(
-    user_id: UserId,
+    user_id: UserIdPath,
     caller: CurrentUser,
     get_user: Annotated[GetUser, provided(Container.get_user)],
 ) -> UserPublic:
+    """A public profile: no email."""
     return UserPublic.model_validate(await get_user.execute(user_id), from_attributes=True)
