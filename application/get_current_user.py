@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from application.errors import NotAuthenticated
-from application.ports import TokenService, UnitOfWork
+from application.ports import AccessClaims, TokenService, UnitOfWork
 from domain.user import User
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The user a request acts for, and what their access token says (its login's time and
+    session)."""
+
+    user: User
+    claims: AccessClaims
+
+
 class GetCurrentUser:
+    """One look-up of the user per request. A token issued before the user's credentials last
+    changed (password change or reset, log out everywhere, deactivation) carries an older
+    credentials version and is refused, as is one of a deleted or inactive user."""
+
     def __init__(self, uow: UnitOfWork, tokens: TokenService) -> None:
         self._uow = uow
         self._tokens = tokens
 
-    async def execute(self, access_token: str) -> User:
-        user_id = self._tokens.verify(access_token)
+    async def execute(self, access_token: str) -> Caller:
+        claims = self._tokens.verify(access_token)
         async with self._uow:
-            user = await self._uow.users.get(user_id)
-        if user is None or not user.is_active:
+            user = await self._uow.users.get(claims.user_id)
+        if (
+            user is None
+            or not user.is_active
+            or user.credentials_version != claims.credentials_version
+        ):
             raise NotAuthenticated
-        return user
+        return Caller(user=user, claims=claims)

@@ -10,11 +10,25 @@ from typing import TypeVar
 from application.errors import UserAlreadyExists
 from application.pagination import HasId, PageRequest
 from application.ports import NewRefreshToken, StoredRefreshToken
+from application.ports.account_tokens import (
+    AccountTokenKind,
+    NewAccountToken,
+    UsedAccountToken,
+)
 from application.ports.outbox import OutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
 T = TypeVar("T", bound=HasId)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAccountToken:
+    kind: AccountTokenKind
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
 
 
 @dataclass
@@ -28,6 +42,8 @@ class InMemoryState:
     last_item_id: int = 0
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     last_outbox_id: int = 0
+    account_tokens: dict[str, StoredAccountToken] = field(default_factory=dict)
+    last_refresh_token_id: int = 0
 
     def copy(self) -> InMemoryState:
         return replace(
@@ -36,6 +52,7 @@ class InMemoryState:
             items=dict(self.items),
             refresh_tokens=dict(self.refresh_tokens),
             outbox=dict(self.outbox),
+            account_tokens=dict(self.account_tokens),
         )
 
 
@@ -64,6 +81,8 @@ class InMemoryUserRepository:
             hashed_password=user.hashed_password,
             is_active=user.is_active,
             created_at=user.created_at,
+            email_verified=user.email_verified,
+            is_admin=user.is_admin,
         )
         self._state.users[stored.id] = stored
         return stored
@@ -87,8 +106,50 @@ class InMemoryUserRepository:
         return _page(self._state.users.values(), page)
 
     async def set_active(self, user_id: int, *, active: bool) -> None:
+        self._change(user_id, is_active=active)
+
+    async def set_admin(self, user_id: int, *, admin: bool) -> None:
+        self._change(user_id, is_admin=admin)
+
+    async def set_email_verified(self, user_id: int, *, verified: bool) -> None:
+        self._change(user_id, email_verified=verified)
+
+    async def change_profile(
+        self, user_id: int, *, username: str, email: str, email_verified: bool
+    ) -> None:
+        others = [u for u in self._state.users.values() if u.id != user_id]
+        taken = []
+        if any(email_key(u.email) == email_key(email) for u in others):
+            taken.append("email")
+        if any(u.username.lower() == username.lower() for u in others):
+            taken.append("username")
+        if taken:
+            raise UserAlreadyExists(tuple(taken))
+        self._change(user_id, username=username, email=email, email_verified=email_verified)
+
+    async def revoke_credentials(self, user_id: int) -> None:
         if (user := self._state.users.get(user_id)) is not None:
-            self._state.users[user_id] = replace(user, is_active=active)
+            self._change(user_id, credentials_version=user.credentials_version + 1)
+
+    async def lock_active_admins(self) -> Sequence[int]:
+        # The unit of work's lock serialises whole transactions already.
+        return sorted(u.id for u in self._state.users.values() if u.is_admin and u.is_active)
+
+    async def delete(self, user_id: int) -> None:
+        # What ON DELETE CASCADE does in SQL.
+        self._state.users.pop(user_id, None)
+        for item_id in [i.id for i in self._state.items.values() if i.owner_id == user_id]:
+            del self._state.items[item_id]
+        for token_hash, token in list(self._state.refresh_tokens.items()):
+            if token.user_id == user_id:
+                del self._state.refresh_tokens[token_hash]
+        for token_hash, account_token in list(self._state.account_tokens.items()):
+            if account_token.user_id == user_id:
+                del self._state.account_tokens[token_hash]
+
+    def _change(self, user_id: int, **changes: object) -> None:
+        if (user := self._state.users.get(user_id)) is not None:
+            self._state.users[user_id] = replace(user, **changes)  # type: ignore[arg-type]
 
 
 class InMemoryItemRepository:
@@ -133,6 +194,7 @@ class InMemoryRefreshTokenRepository:
     async def add(self, token: NewRefreshToken) -> None:
         if token.token_hash in self._state.refresh_tokens:
             raise ValueError("duplicate refresh token hash")
+        self._state.last_refresh_token_id += 1
         self._state.refresh_tokens[token.token_hash] = StoredRefreshToken(
             token_hash=token.token_hash,
             family_id=token.family_id,
@@ -141,6 +203,9 @@ class InMemoryRefreshTokenRepository:
             expires_at=token.expires_at,
             spent_at=None,
             revoked_at=None,
+            authenticated_at=token.authenticated_at,
+            credentials_version=token.credentials_version,
+            id=self._state.last_refresh_token_id,
         )
 
     async def get(self, token_hash: str) -> StoredRefreshToken | None:
@@ -162,7 +227,57 @@ class InMemoryRefreshTokenRepository:
     async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
         self._revoke(lambda stored: stored.user_id == user_id, now)
 
+    async def revoke_session(self, user_id: int, session_id: int, now: datetime) -> bool:
+        family = [t for t in self._state.refresh_tokens.values() if t.user_id == user_id]
+        first = {}
+        for token in sorted(family, key=lambda t: t.id, reverse=True):
+            first[token.family_id] = token.id
+        family_id = next((f for f, first_id in first.items() if first_id == session_id), None)
+        live = any(
+            t.family_id == family_id
+            and t.spent_at is None
+            and t.revoked_at is None
+            and t.expires_at > now
+            for t in family
+        )
+        if family_id is None or not live:
+            return False
+        await self.revoke_family(family_id, now)
+        return True
+
     def _revoke(self, chosen: Callable[[StoredRefreshToken], bool], now: datetime) -> None:
         for token_hash, stored in list(self._state.refresh_tokens.items()):
             if chosen(stored) and stored.revoked_at is None:
                 self._state.refresh_tokens[token_hash] = replace(stored, revoked_at=now)
+
+
+class InMemoryAccountTokenRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._state = state
+
+    async def add(self, token: NewAccountToken) -> None:
+        if token.token_hash in self._state.account_tokens:
+            raise ValueError("duplicate account token hash")
+        self._state.account_tokens[token.token_hash] = StoredAccountToken(
+            kind=token.kind,
+            user_id=token.user_id,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            used_at=None,
+        )
+
+    async def void(self, user_id: int, kind: AccountTokenKind) -> None:
+        for token_hash, stored in list(self._state.account_tokens.items()):
+            if stored.user_id == user_id and stored.kind is kind:
+                del self._state.account_tokens[token_hash]
+
+    async def use(
+        self, token_hash: str, kind: AccountTokenKind, now: datetime
+    ) -> UsedAccountToken | None:
+        stored = self._state.account_tokens.get(token_hash)
+        if stored is None or stored.kind is not kind or stored.used_at is not None:
+            return None
+        if stored.expires_at <= now:
+            return None
+        self._state.account_tokens[token_hash] = replace(stored, used_at=now)
+        return UsedAccountToken(user_id=stored.user_id, created_at=stored.created_at)

@@ -8,6 +8,7 @@ from typing import Self
 
 from adapters.memory.outbox import InMemoryOutbox
 from adapters.memory.repositories import (
+    InMemoryAccountTokenRepository,
     InMemoryItemRepository,
     InMemoryRefreshTokenRepository,
     InMemoryState,
@@ -33,6 +34,7 @@ class InMemoryUnitOfWork:
     items: InMemoryItemRepository
     refresh_tokens: InMemoryRefreshTokenRepository
     outbox: InMemoryOutbox
+    account_tokens: InMemoryAccountTokenRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -45,6 +47,7 @@ class InMemoryUnitOfWork:
         self.items = InMemoryItemRepository(self._working)
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)
         self.outbox = InMemoryOutbox(self._working)
+        self.account_tokens = InMemoryAccountTokenRepository(self._working)
         return self
 
     async def __aexit__(
@@ -68,3 +71,4 @@ class InMemoryUnitOfWork:
         self.items = InMemoryItemRepository(self._working)
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)
         self.outbox = InMemoryOutbox(self._working)
+        self.account_tokens = InMemoryAccountTokenRepository(self._working)

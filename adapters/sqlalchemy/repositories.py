@@ -30,6 +30,9 @@ _USER_COLUMNS = (
     users.c.hashed_password,
     users.c.is_active,
     users.c.created_at,
+    users.c.email_verified,
+    users.c.is_admin,
+    users.c.credentials_version,
 )
 _ITEM_COLUMNS = (
     items.c.id,
@@ -55,6 +58,9 @@ def _user(row: Sequence[Any]) -> User:
         hashed_password=row[3],
         is_active=row[4],
         created_at=_utc(row[5]),
+        email_verified=row[6],
+        is_admin=row[7],
+        credentials_version=row[8],
     )
 
 
@@ -129,6 +135,8 @@ class SqlAlchemyUserRepository(_Repository):
             "hashed_password": user.hashed_password,
             "is_active": user.is_active,
             "created_at": user.created_at,
+            "is_admin": user.is_admin,
+            "email_verified": user.email_verified,
         }
         try:
             new_id = (await self._connection.execute(_INSERT_USER, values)).scalar_one()
@@ -141,6 +149,8 @@ class SqlAlchemyUserRepository(_Repository):
             hashed_password=user.hashed_password,
             is_active=user.is_active,
             created_at=user.created_at,
+            email_verified=user.email_verified,
+            is_admin=user.is_admin,
         )
 
     async def get(self, user_id: int) -> User | None:
@@ -165,6 +175,56 @@ class SqlAlchemyUserRepository(_Repository):
         await self._connection.execute(
             update(users).where(users.c.id == user_id).values(is_active=active)
         )
+
+    async def set_admin(self, user_id: int, *, admin: bool) -> None:
+        await self._connection.execute(
+            update(users).where(users.c.id == user_id).values(is_admin=admin)
+        )
+
+    async def set_email_verified(self, user_id: int, *, verified: bool) -> None:
+        await self._connection.execute(
+            update(users).where(users.c.id == user_id).values(email_verified=verified)
+        )
+
+    async def change_profile(
+        self, user_id: int, *, username: str, email: str, email_verified: bool
+    ) -> None:
+        try:
+            await self._connection.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(
+                    username=username,
+                    email=email,
+                    email_key=email_key(email),
+                    email_verified=email_verified,
+                )
+            )
+        except IntegrityError as error:
+            raise translate_integrity_error(error) from error
+
+    async def revoke_credentials(self, user_id: int) -> None:
+        await self._connection.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(credentials_version=users.c.credentials_version + 1)
+        )
+
+    async def lock_active_admins(self) -> Sequence[int]:
+        # FOR UPDATE on PostgreSQL: two admins demoting each other at once are serialised here,
+        # and the second, once the first committed, re-reads the rows and sees one admin left.
+        # SQLite's writers are serialised already (BEGIN IMMEDIATE); it omits the clause.
+        rows = await self._connection.execute(
+            select(users.c.id)
+            .where(users.c.is_admin, users.c.is_active)
+            .order_by(users.c.id)
+            .with_for_update()
+        )
+        return [row[0] for row in rows]
+
+    async def delete(self, user_id: int) -> None:
+        # Items, refresh tokens and account tokens go with it (ON DELETE CASCADE).
+        await self._connection.execute(delete(users).where(users.c.id == user_id))
 
     async def _one(self, statement: Select[Any], parameters: dict[str, Any]) -> User | None:
         row = await self._reader.one(statement, parameters)

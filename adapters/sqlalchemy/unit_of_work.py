@@ -11,6 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
+from adapters.sqlalchemy.account_tokens import SqlAlchemyAccountTokenRepository
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.readers import CONNECTION_FAILURES, AsyncpgReader
 from adapters.sqlalchemy.refresh_tokens import SqlAlchemyRefreshTokenRepository
@@ -67,6 +68,7 @@ class SqlAlchemyUnitOfWork:
     items: SqlAlchemyItemRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     outbox: SqlAlchemyOutbox
+    account_tokens: SqlAlchemyAccountTokenRepository
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -89,6 +91,7 @@ class SqlAlchemyUnitOfWork:
         self.items = SqlAlchemyItemRepository(self._connection)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(self._connection)
         self.outbox = SqlAlchemyOutbox(self._connection)
+        self.account_tokens = SqlAlchemyAccountTokenRepository(self._connection)
         return self
 
     async def _enter_raw(self) -> Self:

@@ -11,10 +11,11 @@ from application.ports.refresh_tokens import (
     StoredRefreshToken,
 )
 from application.ports.repositories import ItemRepository, UserRepository
-from application.ports.token_service import AccessToken, TokenService
+from application.ports.token_service import AccessClaims, AccessToken, TokenService
 from application.ports.unit_of_work import UnitOfWork
 
 __all__ = [
+    "AccessClaims",
     "AccessToken",
     "HealthProbe",
     "ItemRepository",

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
 
 from application.errors import NotAuthenticated
-from application.get_current_user import GetCurrentUser
+from application.get_current_user import Caller, GetCurrentUser
 from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from domain.user import User
 from entrypoints.http.cursors import CursorCodec, InvalidCursor
@@ -19,15 +19,22 @@ from entrypoints.http.cursors import CursorCodec, InvalidCursor
 bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-async def current_user(
+async def current_caller(
     request: Request, token: Annotated[str | None, Depends(bearer_token)]
-) -> User:
+) -> Caller:
     if not token:
         raise NotAuthenticated
     # Resolved here rather than as a sub-dependency: every protected request runs this, and
     # each dependency FastAPI solves costs more than the provider call itself.
     get_current_user: GetCurrentUser = request.app.state.container.get_current_user()
     return await get_current_user.execute(token)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def current_user(caller: CurrentCaller) -> User:
+    return caller.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -13,6 +13,7 @@ from adapters.limits_throttle import LimitsLoginThrottle
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.clock import Clock, utc_now
 from application.pagination import MAX_PAGE_SIZE, HasId, PageRequest
+from application.ports import AccessClaims
 from application.token_pairs import TokenPairIssuer
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
@@ -29,6 +30,16 @@ PLACEHOLDER_HASH = "not-a-real-hash"  # for users who never log in
 
 def make_tokens(secret: str = TEST_JWT_SECRET) -> JwtTokenService:
     return JwtTokenService(secret=secret, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=TTL_SECONDS)
+
+
+def claims_for(user_id: int, credentials_version: int = 0) -> AccessClaims:
+    """Claims of a login that happened just now."""
+    return AccessClaims(
+        user_id=user_id,
+        credentials_version=credentials_version,
+        auth_time=datetime.now(UTC),
+        session_id="s" * 32,
+    )
 
 
 def make_issuer(tokens: JwtTokenService, clock: Clock = utc_now) -> TokenPairIssuer:
