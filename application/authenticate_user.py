@@ -7,6 +7,7 @@ from typing import NoReturn
 
 from application.errors import InvalidCredentials
 from application.ports import LoginThrottle, PasswordHasher, UnitOfWork
+from application.throttles import login_account_key
 from application.token_pairs import TokenPair, TokenPairIssuer
 from domain.user import User, email_key
 
@@ -43,7 +44,9 @@ class AuthenticateUser:
 
     async def execute(self, cmd: AuthenticateUserCommand) -> TokenPair:
         user = await self._find(cmd.login)
-        account = f"user:{user.id}" if user is not None else f"login:{email_key(cmd.login)}"
+        account = (
+            login_account_key(user.id) if user is not None else f"login:{email_key(cmd.login)}"
+        )
         await self._throttle.check(account, cmd.client_address)
         if user is None:
             await self._hasher.verify_dummy(cmd.password)

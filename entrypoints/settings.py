@@ -78,6 +78,21 @@ class Settings(BaseSettings):
     password_hash_concurrency: int = Field(default_factory=default_hash_concurrency, ge=1)
     password_hash_queue_timeout_seconds: float = Field(default=2.0, gt=0)
 
+    # Accounts (issue 12): emails with tokens, step-up, limits on email-sending endpoints.
+    app_base_url: str = Field(
+        default="http://localhost:3000",
+        description="the front end that email links point to (/verify-email, /reset-password)",
+    )
+    email_verification_ttl_seconds: int = Field(default=48 * 3600, ge=1)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=1)
+    reauth_max_age_seconds: int = Field(default=300, ge=1)
+    password_reset_max_per_email: int = Field(default=5, ge=1)
+    password_reset_email_window_seconds: int = Field(default=3600, ge=1)
+    password_reset_max_per_client: int = Field(default=30, ge=1)
+    password_reset_client_window_seconds: int = Field(default=900, ge=1)
+    verification_email_max_per_user: int = Field(default=5, ge=1)
+    verification_email_window_seconds: int = Field(default=3600, ge=1)
+
     # Logs (issue 6).
     log_format: LogFormat | None = Field(
         default=None, description="json or console; by default json in production, else console"
@@ -87,6 +102,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> Self:
         to_async_url(self.database_url)  # raises a clear ValueError on an unknown scheme
+        if not self.app_base_url.startswith(("http://", "https://")):
+            raise ValueError("APP_BASE_URL must be an http:// or https:// URL")
         if self.environment is Environment.PRODUCTION:
             if self.jwt_secret == DEFAULT_JWT_SECRET:
                 raise ValueError(

@@ -23,17 +23,18 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.add_item_to_user import AddItemToUser, AddItemToUserCommand
-from application.create_user import CreateUser, CreateUserCommand
+from application.create_user import CreateUserCommand
 from entrypoints.http.app import create_app
 from tests.api.helpers import PASSWORD, bearer, make_token
 from tests.conftest import build_container, cheap_hasher
+from tests.support.accounts import create_user
 
 
 async def _seed(database_url: str) -> int:
     engine = create_engine(database_url)
     hasher = cheap_hasher()
     try:
-        ada = await CreateUser(SqlAlchemyUnitOfWork(engine), hasher).execute(
+        ada = await create_user(SqlAlchemyUnitOfWork(engine), hasher).execute(
             CreateUserCommand(email="ada@example.com", username="ada", password=PASSWORD)
         )
         await AddItemToUser(SqlAlchemyUnitOfWork(engine)).execute(

@@ -108,7 +108,9 @@ async def update_item(
 ) -> ItemOut:
     changes = body.model_dump(exclude_unset=True)
     item = await update_item.execute(
-        UpdateItemCommand(actor_id=caller.id, item_id=item_id, **changes)
+        UpdateItemCommand(
+            actor_id=caller.id, actor_is_admin=caller.is_admin, item_id=item_id, **changes
+        )
     )
     return ItemOut.model_validate(item, from_attributes=True)
 
@@ -125,7 +127,9 @@ async def delete_item(
     caller: CurrentUser,
     delete_item: Annotated[DeleteItem, provided(Container.delete_item)],
 ) -> Response:
-    await delete_item.execute(DeleteItemCommand(actor_id=caller.id, item_id=item_id))
+    await delete_item.execute(
+        DeleteItemCommand(actor_id=caller.id, actor_is_admin=caller.is_admin, item_id=item_id)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
