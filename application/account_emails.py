@@ -30,8 +30,8 @@ TOKEN_KEY = "token"  # noqa: S105 - the payload key, not a secret
 # Event types. USER_REGISTERED is the welcome email, which carries the first verification link.
 USER_REGISTERED = "UserRegistered"
 EMAIL_VERIFICATION_REQUESTED = "EmailVerificationRequested"
-PASSWORD_RESET_REQUESTED = "PasswordResetRequested"
-PASSWORD_CHANGED = "PasswordChanged"
+PASSWORD_RESET_REQUESTED = "PasswordResetRequested"  # noqa: S105 - an event type
+PASSWORD_CHANGED = "PasswordChanged"  # noqa: S105 - an event type
 EMAIL_CHANGED = "EmailChanged"  # the notice to the old address
 
 
