@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.errors import NotAuthenticated
-from application.ports import AccessClaims, TokenService, UnitOfWork
+from application.ports import AccessClaims, TokenService, UserQueries
 from domain.user import User
 
 
@@ -19,18 +19,18 @@ class Caller:
 
 
 class GetCurrentUser:
-    """One look-up of the user per request. A token issued before the user's credentials last
-    changed (password change or reset, log out everywhere, deactivation) carries an older
-    credentials version and is refused, as is one of a deleted or inactive user."""
+    """One look-up of the user per request (``UserQueries.get``). A token issued before the
+    user's credentials last changed (password change or reset, log out everywhere,
+    deactivation) carries an older credentials version and is refused, as is one of a deleted
+    or inactive user."""
 
-    def __init__(self, uow: UnitOfWork, tokens: TokenService) -> None:
-        self._uow = uow
+    def __init__(self, users: UserQueries, tokens: TokenService) -> None:
+        self._users = users
         self._tokens = tokens
 
     async def execute(self, access_token: str) -> Caller:
         claims = self._tokens.verify(access_token)
-        async with self._uow:
-            user = await self._uow.users.get(claims.user_id)
+        user = await self._users.get(claims.user_id)
         if (
             user is None
             or not user.is_active

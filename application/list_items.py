@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from application.pagination import Page, PageRequest
-from application.ports import UnitOfWork
+from application.ports import ItemQueries
 from domain.item import Item
 
 
 class ListItems:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, items: ItemQueries) -> None:
+        self._items = items
 
     async def execute(self, page: PageRequest) -> Page[Item]:
-        async with self._uow:
-            rows = await self._uow.items.list(page)
-        return Page.from_rows(rows, page)
+        return Page.from_rows(await self._items.page(page), page)

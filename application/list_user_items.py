@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from application.errors import UserNotFound
 from application.pagination import Page, PageRequest
-from application.ports import UnitOfWork
+from application.ports import ItemQueries, UserQueries
 from domain.item import Item
 
 
 class ListUserItems:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, users: UserQueries, items: ItemQueries) -> None:
+        self._users = users
+        self._items = items
 
     async def execute(self, owner_id: int, page: PageRequest) -> Page[Item]:
-        async with self._uow:
-            if await self._uow.users.get(owner_id) is None:
-                raise UserNotFound(owner_id)
-            rows = await self._uow.items.list_by_owner(owner_id, page)
-        return Page.from_rows(rows, page)
+        if await self._users.get(owner_id) is None:
+            raise UserNotFound(owner_id)
+        return Page.from_rows(await self._items.page_of_owner(owner_id, page), page)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from application.pagination import Page, PageRequest
-from application.ports import UnitOfWork
+from application.ports import UserQueries
 from domain.user import User
 
 
 class ListUsers:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, users: UserQueries) -> None:
+        self._users = users
 
     async def execute(self, page: PageRequest) -> Page[User]:
-        async with self._uow:
-            rows = await self._uow.users.list(page)
-        return Page.from_rows(rows, page)
+        return Page.from_rows(await self._users.page(page), page)

@@ -15,8 +15,10 @@ from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.jwt_tokens import JwtTokenService
 from adapters.limits_throttle import LimitsLoginThrottle, storage_for
 from adapters.notifiers import LoggingNotifier, SmtpNotifier
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyDatabaseProbe
+from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.zxcvbn_passwords import ZxcvbnCommonPasswords
 from application.account_emails import AccountEmails
@@ -76,9 +78,11 @@ class Container(containers.DeclarativeContainer):
         pool=settings.provided.pool,
         echo=settings.provided.db_echo,
     )
-    uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
-    # For use cases that only read: no BEGIN/ROLLBACK round trips on PostgreSQL (decision 0025).
-    read_only_uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, read_only=True)
+    database = providers.Singleton(SqlAlchemyDatabase, engine=engine)
+    # Writes: one transaction each. Reads: the query ports (docs/decisions/0038).
+    uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
+    user_queries = providers.Singleton(SqlAlchemyUserQueries, database=database)
+    item_queries = providers.Singleton(SqlAlchemyItemQueries, database=database)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -163,13 +167,13 @@ class Container(containers.DeclarativeContainer):
     refresh_access_token = providers.Factory(RefreshAccessToken, uow=uow, issuer=token_pair_issuer)
     log_out = providers.Factory(LogOut, uow=uow)
     deactivate_user = providers.Factory(DeactivateUser, uow=uow)
-    get_user = providers.Factory(GetUser, uow=read_only_uow)
-    get_current_user = providers.Factory(GetCurrentUser, uow=read_only_uow, tokens=token_service)
-    list_users = providers.Factory(ListUsers, uow=read_only_uow)
+    get_user = providers.Factory(GetUser, users=user_queries)
+    get_current_user = providers.Factory(GetCurrentUser, users=user_queries, tokens=token_service)
+    list_users = providers.Factory(ListUsers, users=user_queries)
     add_item_to_user = providers.Factory(AddItemToUser, uow=uow)
-    list_user_items = providers.Factory(ListUserItems, uow=read_only_uow)
-    list_items = providers.Factory(ListItems, uow=read_only_uow)
-    get_item = providers.Factory(GetItem, uow=read_only_uow)
+    list_user_items = providers.Factory(ListUserItems, users=user_queries, items=item_queries)
+    list_items = providers.Factory(ListItems, items=item_queries)
+    get_item = providers.Factory(GetItem, items=item_queries)
     update_item = providers.Factory(UpdateItem, uow=uow)
     delete_item = providers.Factory(DeleteItem, uow=uow)
 

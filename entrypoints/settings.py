@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     jwt_audience: str = "users-items"
     access_token_ttl_seconds: int = Field(default=900, ge=1)
 
-    # Security (issue 3): refresh tokens, login throttling, password hashing.
+    # Security: refresh tokens, login throttling, password hashing.
     refresh_token_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=1)
     redis_url: str | None = Field(
         default=None, description="login-throttle counts in Redis (shared by every process)"
@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     verification_email_max_per_user: int = Field(default=5, ge=1)
     verification_email_window_seconds: int = Field(default=3600, ge=1)
 
-    # Logs (issue 6).
+    # Logs.
     log_format: LogFormat | None = Field(
         default=None, description="json or console; by default json in production, else console"
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,11 +22,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.argon2_hasher import Argon2PasswordHasher
-from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.memory import (
+    InMemoryDatabase,
+    InMemoryItemQueries,
+    InMemoryUnitOfWork,
+    InMemoryUserQueries,
+)
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
+from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import UnitOfWork
+from application.ports import ItemQueries, UnitOfWork, UserQueries
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -34,6 +42,15 @@ from tests.support.postgres import PostgresUnavailable, provide_postgres
 TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 
 UowFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class Store:
+    """One backend's write side (fresh units of work) and read side (the query ports)."""
+
+    uow: UowFactory
+    users: UserQueries
+    items: ItemQueries
 
 
 def cheap_hasher() -> Argon2PasswordHasher:
@@ -116,16 +133,31 @@ def backend_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-async def uow_factory(backend_url: str | None) -> AsyncIterator[UowFactory]:
-    """Builds fresh units of work over one empty store: in memory, SQLite or PostgreSQL."""
+async def store(backend_url: str | None) -> AsyncIterator[Store]:
+    """One empty store, in memory, on SQLite or on PostgreSQL: its units of work and queries."""
     if backend_url is None:
-        database = InMemoryDatabase()
-        yield lambda: InMemoryUnitOfWork(database)
+        memory = InMemoryDatabase()
+        yield Store(
+            lambda: InMemoryUnitOfWork(memory),
+            InMemoryUserQueries(memory),
+            InMemoryItemQueries(memory),
+        )
         return
     engine = create_engine(backend_url)
     await empty_tables(engine)
-    yield lambda: SqlAlchemyUnitOfWork(engine)
+    database = SqlAlchemyDatabase(engine)
+    yield Store(
+        lambda: SqlAlchemyUnitOfWork(database),
+        SqlAlchemyUserQueries(database),
+        SqlAlchemyItemQueries(database),
+    )
     await engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(store: Store) -> UowFactory:
+    """Fresh units of work over the test's store."""
+    return store.uow
 
 
 # --- the real app over HTTP ------------------------------------------------------------------

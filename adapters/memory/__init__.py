@@ -1,9 +1,10 @@
-"""In-memory twins of the repositories and the unit of work, for unit tests.
+"""In-memory twins of the unit of work, its repositories and the query ports, for unit tests.
 
 They pass the same contract tests as the SQLAlchemy adapters (tests/contract), so a unit test
 written against them says something true about production.
 """
 
+from adapters.memory.queries import InMemoryItemQueries, InMemoryUserQueries
 from adapters.memory.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 
-__all__ = ["InMemoryDatabase", "InMemoryUnitOfWork"]
+__all__ = ["InMemoryDatabase", "InMemoryItemQueries", "InMemoryUnitOfWork", "InMemoryUserQueries"]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypeVar
 
 from application.errors import UserAlreadyExists
-from application.pagination import HasId, PageRequest
 from application.ports import NewRefreshToken, StoredRefreshToken
 from application.ports.account_tokens import (
     AccountTokenKind,
@@ -18,8 +16,6 @@ from application.ports.account_tokens import (
 from application.ports.outbox import OutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
-
-T = TypeVar("T", bound=HasId)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +50,6 @@ class InMemoryState:
             outbox=dict(self.outbox),
             account_tokens=dict(self.account_tokens),
         )
-
-
-def _page(rows: Iterable[T], page: PageRequest) -> Sequence[T]:
-    after = page.after_id or 0
-    return sorted((r for r in rows if r.id > after), key=lambda r: r.id)[: page.fetch_size]
 
 
 class InMemoryUserRepository:
@@ -101,9 +92,6 @@ class InMemoryUserRepository:
     async def set_password_hash(self, user_id: int, hashed_password: str) -> None:
         if (user := self._state.users.get(user_id)) is not None:
             self._state.users[user_id] = replace(user, hashed_password=hashed_password)
-
-    async def list(self, page: PageRequest) -> Sequence[User]:
-        return _page(self._state.users.values(), page)
 
     async def set_active(self, user_id: int, *, active: bool) -> None:
         self._change(user_id, is_active=active)
@@ -170,12 +158,6 @@ class InMemoryItemRepository:
 
     async def get(self, item_id: int) -> Item | None:
         return self._state.items.get(item_id)
-
-    async def list(self, page: PageRequest) -> Sequence[Item]:
-        return _page(self._state.items.values(), page)
-
-    async def list_by_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
-        return _page((i for i in self._state.items.values() if i.owner_id == owner_id), page)
 
     async def update(self, item: Item) -> None:
         if item.id in self._state.items:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.outbox import utc
+from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import account_tokens
 from application.ports.account_tokens import AccountTokenKind, NewAccountToken, UsedAccountToken
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import outbox
 from application.ports.outbox import NewOutboxMessage, OutboxMessage, OutboxStatus
 
@@ -26,11 +27,6 @@ _COLUMNS = (
 )
 
 
-def utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every one we stored was UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _message(row: Any) -> OutboxMessage:
     return OutboxMessage(
         id=row.id,
@@ -41,7 +37,7 @@ def _message(row: Any) -> OutboxMessage:
         attempts=row.attempts,
         available_at=utc(row.available_at),
         created_at=utc(row.created_at),
-        delivered_at=None if row.delivered_at is None else utc(row.delivered_at),
+        delivered_at=utc(row.delivered_at),
         last_error=row.last_error,
     )
 

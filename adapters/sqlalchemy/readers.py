@@ -1,9 +1,8 @@
-"""How the repositories run their prebuilt ``SELECT`` statements (docs/decisions/0027).
+"""How the queries run their prebuilt ``SELECT`` statements (docs/decisions/0027).
 
-``ConnectionReader`` runs them through SQLAlchemy's ``AsyncConnection``: the general path, inside
-the unit of work's transaction, on SQLite and PostgreSQL alike.
+``ConnectionReader`` runs them through SQLAlchemy's ``AsyncConnection``: SQLite's path.
 
-``AsyncpgReader`` is the read-only fast path on PostgreSQL: the same Core statement, compiled
+``AsyncpgReader`` is PostgreSQL's: the same Core statement, compiled
 once for the asyncpg dialect, sent straight to the pooled asyncpg connection. No transaction
 (asyncpg runs a lone statement in autocommit; under READ COMMITTED each statement sees its own
 snapshot either way), no execution context, no result proxy: on a two-query request this was
@@ -52,21 +51,31 @@ class Reader(Protocol):
 
 
 class ConnectionReader:
+    """Reads through SQLAlchemy. A read that had to begin a transaction ends it: on SQLite every
+    transaction takes the write lock (``BEGIN IMMEDIATE``, see engine.py), which a read that
+    shares its connection with the rest of a request must not keep."""
+
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def one(
         self, statement: Select[Any], parameters: Mapping[str, Any]
     ) -> Sequence[Any] | None:
+        began = not self._connection.in_transaction()
         row: Sequence[Any] | None = (await self._connection.execute(statement, parameters)).first()
+        if began:
+            await self._connection.rollback()
         return row
 
     async def all(
         self, statement: Select[Any], parameters: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]:
+        began = not self._connection.in_transaction()
         rows: Sequence[Sequence[Any]] = (
             await self._connection.execute(statement, parameters)
         ).all()
+        if began:
+            await self._connection.rollback()
         return rows
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import refresh_tokens
 from application.ports import NewRefreshToken, StoredRefreshToken
 
@@ -25,23 +26,16 @@ _COLUMNS = (
 )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every one we stored was UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _stored(row: Any) -> StoredRefreshToken:
     return StoredRefreshToken(
         token_hash=row.token_hash,
         family_id=row.family_id,
         user_id=row.user_id,
-        issued_at=_utc(row.issued_at) or row.issued_at,
-        expires_at=_utc(row.expires_at) or row.expires_at,
-        spent_at=_utc(row.spent_at),
-        revoked_at=_utc(row.revoked_at),
-        authenticated_at=_utc(row.authenticated_at) or row.authenticated_at,
+        issued_at=utc(row.issued_at),
+        expires_at=utc(row.expires_at),
+        spent_at=utc(row.spent_at),
+        revoked_at=utc(row.revoked_at),
+        authenticated_at=utc(row.authenticated_at),
         credentials_version=row.credentials_version,
         id=row.id,
     )

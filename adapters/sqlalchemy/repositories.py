@@ -1,15 +1,13 @@
-"""Repositories as Core statements on the unit of work's connection, rows mapped to dataclasses.
+"""The write side's repositories: Core statements on the unit of work's connection, rows mapped
+to dataclasses. Reads that serve screens live in queries.py.
 
-The statements are built once, at import, with named bind parameters: building a ``select`` and
-its ``WHERE`` per call, and generating its cache key, cost more CPU than the query's round trip
-(docs/decisions/0027). A prebuilt statement memoises its cache key, so each execution goes
-straight to the compiled-statement cache.
+The statements are built once, at import, with named bind parameters: building a statement and
+its cache key per call costs more CPU than the round trip (docs/decisions/0027).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, insert, select, update
@@ -17,116 +15,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translate_integrity_error
-from adapters.sqlalchemy.readers import ConnectionReader, Reader
+from adapters.sqlalchemy.rows import ITEM_COLUMNS, USER_COLUMNS, item_from_row, user_from_row
 from adapters.sqlalchemy.tables import items, users
-from application.pagination import PageRequest
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
-_USER_COLUMNS = (
-    users.c.id,
-    users.c.email,
-    users.c.username,
-    users.c.hashed_password,
-    users.c.is_active,
-    users.c.created_at,
-    users.c.email_verified,
-    users.c.is_admin,
-    users.c.credentials_version,
-)
-_ITEM_COLUMNS = (
-    items.c.id,
-    items.c.title,
-    items.c.description,
-    items.c.owner_id,
-    items.c.created_at,
-)
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every one we stored was UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-# By position, in the order of _USER_COLUMNS / _ITEM_COLUMNS: a SQLAlchemy Row and an
-# asyncpg Record both index that way.
-def _user(row: Sequence[Any]) -> User:
-    return User(
-        id=row[0],
-        email=row[1],
-        username=row[2],
-        hashed_password=row[3],
-        is_active=row[4],
-        created_at=_utc(row[5]),
-        email_verified=row[6],
-        is_admin=row[7],
-        credentials_version=row[8],
-    )
-
-
-def _item(row: Sequence[Any]) -> Item:
-    return Item(
-        id=row[0],
-        title=row[1],
-        description=row[2],
-        owner_id=row[3],
-        created_at=_utc(row[4]),
-    )
-
-
-class _Repository:
-    """Reads through ``reader``; writes on ``connection``, which a read-only unit of work
-    does not have."""
-
-    def __init__(self, connection: AsyncConnection | None, reader: Reader | None = None) -> None:
-        self._maybe_connection = connection
-        if reader is None:
-            if connection is None:
-                raise ValueError("a repository needs a connection or a reader")
-            reader = ConnectionReader(connection)
-        self._reader = reader
-
-    @property
-    def _connection(self) -> AsyncConnection:
-        if self._maybe_connection is None:
-            raise RuntimeError("a write in a read-only unit of work")
-        return self._maybe_connection
-
-
-def _keyset(statement: Select[Any], id_column: Any) -> tuple[Select[Any], Select[Any]]:
-    """The first page, and the page after ``:after_id``; both read ``:fetch_size`` rows."""
-    first = statement.order_by(id_column).limit(bindparam("fetch_size"))
-    after = statement.where(id_column > bindparam("after_id")).order_by(id_column)
-    return first, after.limit(bindparam("fetch_size"))
-
-
-def _page_statement(pages: tuple[Select[Any], Select[Any]], page: PageRequest) -> Select[Any]:
-    return pages[0] if page.after_id is None else pages[1]
-
-
-def _page_parameters(page: PageRequest, **parameters: Any) -> dict[str, Any]:
-    return {"fetch_size": page.fetch_size, "after_id": page.after_id, **parameters}
-
-
-_SELECT_USERS = select(*_USER_COLUMNS)
-_USER_BY_ID = _SELECT_USERS.where(users.c.id == bindparam("user_id"))
-_USER_BY_EMAIL_KEY = _SELECT_USERS.where(users.c.email_key == bindparam("email_key"))
-_USER_BY_USERNAME = _SELECT_USERS.where(
+_USER_BY_ID = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
+_USER_BY_EMAIL_KEY = select(*USER_COLUMNS).where(users.c.email_key == bindparam("email_key"))
+_USER_BY_USERNAME = select(*USER_COLUMNS).where(
     func.lower(users.c.username) == func.lower(bindparam("username"))
 )
-_USER_PAGES = _keyset(_SELECT_USERS, users.c.id)
 _INSERT_USER = insert(users).returning(users.c.id)
 
-_SELECT_ITEMS = select(*_ITEM_COLUMNS)
-_ITEM_BY_ID = _SELECT_ITEMS.where(items.c.id == bindparam("item_id"))
-_ITEM_PAGES = _keyset(_SELECT_ITEMS, items.c.id)
-_OWNER_ITEM_PAGES = _keyset(
-    _SELECT_ITEMS.where(items.c.owner_id == bindparam("owner_id")), items.c.id
-)
+_ITEM_BY_ID = select(*ITEM_COLUMNS).where(items.c.id == bindparam("item_id"))
 _INSERT_ITEM = insert(items).returning(items.c.id)
 
 
-class SqlAlchemyUserRepository(_Repository):
+class SqlAlchemyUserRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
     async def add(self, user: NewUser) -> User:
         values = {
             "email": user.email,
@@ -166,10 +74,6 @@ class SqlAlchemyUserRepository(_Repository):
         await self._connection.execute(
             update(users).where(users.c.id == user_id).values(hashed_password=hashed_password)
         )
-
-    async def list(self, page: PageRequest) -> Sequence[User]:
-        rows = await self._reader.all(_page_statement(_USER_PAGES, page), _page_parameters(page))
-        return [_user(row) for row in rows]
 
     async def set_active(self, user_id: int, *, active: bool) -> None:
         await self._connection.execute(
@@ -227,11 +131,14 @@ class SqlAlchemyUserRepository(_Repository):
         await self._connection.execute(delete(users).where(users.c.id == user_id))
 
     async def _one(self, statement: Select[Any], parameters: dict[str, Any]) -> User | None:
-        row = await self._reader.one(statement, parameters)
-        return None if row is None else _user(row)
+        row = (await self._connection.execute(statement, parameters)).first()
+        return None if row is None else user_from_row(row)
 
 
-class SqlAlchemyItemRepository(_Repository):
+class SqlAlchemyItemRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
     async def add(self, item: NewItem) -> Item:
         values = {
             "title": item.title,
@@ -249,18 +156,8 @@ class SqlAlchemyItemRepository(_Repository):
         )
 
     async def get(self, item_id: int) -> Item | None:
-        row = await self._reader.one(_ITEM_BY_ID, {"item_id": item_id})
-        return None if row is None else _item(row)
-
-    async def list(self, page: PageRequest) -> Sequence[Item]:
-        rows = await self._reader.all(_page_statement(_ITEM_PAGES, page), _page_parameters(page))
-        return [_item(row) for row in rows]
-
-    async def list_by_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
-        rows = await self._reader.all(
-            _page_statement(_OWNER_ITEM_PAGES, page), _page_parameters(page, owner_id=owner_id)
-        )
-        return [_item(row) for row in rows]
+        row = (await self._connection.execute(_ITEM_BY_ID, {"item_id": item_id})).first()
+        return None if row is None else item_from_row(row)
 
     async def update(self, item: Item) -> None:
         await self._connection.execute(

@@ -5,6 +5,7 @@ from application.ports.login_throttle import LoginThrottle
 from application.ports.notifier import Notification, NotificationFailed, Notifier
 from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 from application.ports.password_hasher import PasswordHasher
+from application.ports.queries import ItemQueries, UserQueries
 from application.ports.refresh_tokens import (
     NewRefreshToken,
     RefreshTokenRepository,
@@ -18,6 +19,7 @@ __all__ = [
     "AccessClaims",
     "AccessToken",
     "HealthProbe",
+    "ItemQueries",
     "ItemRepository",
     "LoginThrottle",
     "NewOutboxMessage",
@@ -33,5 +35,6 @@ __all__ = [
     "StoredRefreshToken",
     "TokenService",
     "UnitOfWork",
+    "UserQueries",
     "UserRepository",
 ]

@@ -1,11 +1,11 @@
-"""Repository ports. Repositories never commit: the unit of work does."""
+"""Repository ports: what the write side reads and changes inside a unit of work (reads that
+serve screens are query ports, queries.py). Repositories never commit: the unit of work does."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from application.pagination import PageRequest
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
 
@@ -28,10 +28,6 @@ class UserRepository(Protocol):
 
     async def set_password_hash(self, user_id: int, hashed_password: str) -> None:
         """Replace a user's stored password hash (after a rehash with current parameters)."""
-        ...
-
-    async def list(self, page: PageRequest) -> Sequence[User]:
-        """Up to ``page.fetch_size`` users with id above ``page.after_id``, ascending id."""
         ...
 
     async def set_active(self, user_id: int, *, active: bool) -> None:
@@ -67,14 +63,6 @@ class ItemRepository(Protocol):
     async def add(self, item: NewItem) -> Item: ...
 
     async def get(self, item_id: int) -> Item | None: ...
-
-    async def list(self, page: PageRequest) -> Sequence[Item]:
-        """Up to ``page.fetch_size`` items with id above ``page.after_id``, ascending id."""
-        ...
-
-    async def list_by_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
-        """Like ``list``, restricted to one owner's items."""
-        ...
 
     async def update(self, item: Item) -> None:
         """Store the title and description of an existing item."""

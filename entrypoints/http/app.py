@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.telemetry import TelemetryConfig
 
 from entrypoints.container import Container
-from entrypoints.http import dependencies, docs
+from entrypoints.http import docs
 from entrypoints.http.metrics import build_metrics
 from entrypoints.http.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from entrypoints.http.observability import RequestObservabilityMiddleware
@@ -23,7 +23,8 @@ from entrypoints.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, install_p
 from entrypoints.http.routers import auth, health, items, metrics, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_WIRED_MODULES = [dependencies, auth, users, items, health]
+# Every router of the API, in the order of the schema's paths.
+ROUTERS = (users.router, items.router, auth.router, health.router, metrics.router)
 OPENAPI_TAGS = [
     {"name": "auth", "description": "Log in: exchange credentials for tokens."},
     {"name": "users", "description": "Sign up, your own account, public profiles."},
@@ -43,14 +44,10 @@ logger = logging.getLogger("users_items.http")
 
 
 def create_app(container: Container | None = None) -> FastAPI:
-    """Build the app around ``container`` (a fresh one from the environment by default).
-
-    Wiring is per module, so the most recently created app's container serves the routes: one
-    app per process (tests build one at a time).
-    """
+    """Build the app around ``container`` (a fresh one from the environment by default); the
+    routes resolve what they need from ``app.state.container``."""
     container = container or Container()
     container.settings()  # fail fast, with pydantic's message, on a bad configuration
-    container.wire(modules=_WIRED_MODULES)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,12 +76,12 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     app.state.metrics = build_metrics(container)
     install_problem_handlers(app)
-    for module in (users, items, auth, health, metrics):
+    for router in ROUTERS:
         # The routes join the app's own route table (decision 0030): FastAPI keeps an included
         # router as a nested matcher that matches each request twice, a cost on every request.
         # The routers carry their prefix, tags and responses on each route, so the schema is the
         # same (tests/api/test_openapi.py).
-        app.router.routes.extend(module.router.routes)
+        app.router.routes.extend(router.routes)
     docs.install(app)
 
     # Outermost last: the request id wraps everything, so even a 413 carries it, and the access

@@ -2,6 +2,8 @@
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
 # annotations.
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,25 +21,39 @@ from entrypoints.http.cursors import CursorCodec, InvalidCursor
 bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-async def current_caller(
-    request: Request, token: Annotated[str | None, Depends(bearer_token)]
-) -> Caller:
+@asynccontextmanager
+async def _authenticated(request: Request, token: str | None) -> AsyncIterator[Caller]:
+    """The caller; and, until the route's function returns, the one database connection that
+    the caller look-up, the route's queries and its unit of work share (docs/decisions/0038)."""
     if not token:
         raise NotAuthenticated
+    container = request.app.state.container
     # Resolved here rather than as a sub-dependency: every protected request runs this, and
     # each dependency FastAPI solves costs more than the provider call itself.
-    get_current_user: GetCurrentUser = request.app.state.container.get_current_user()
-    return await get_current_user.execute(token)
+    get_current_user: GetCurrentUser = container.get_current_user()
+    async with container.database().shared_connection():
+        yield await get_current_user.execute(token)
 
 
-CurrentCaller = Annotated[Caller, Depends(current_caller)]
+async def current_user(
+    request: Request, token: Annotated[str | None, Depends(bearer_token)]
+) -> AsyncIterator[User]:
+    async with _authenticated(request, token) as caller:
+        yield caller.user
 
 
-async def current_user(caller: CurrentCaller) -> User:
-    return caller.user
+async def current_caller(
+    request: Request, token: Annotated[str | None, Depends(bearer_token)]
+) -> AsyncIterator[Caller]:
+    """The caller with their access token's claims (its login's time, its session)."""
+    async with _authenticated(request, token) as caller:
+        yield caller
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+# scope="function": the connection goes back when the route's function returns, before the
+# response is serialised and sent.
+CurrentUser = Annotated[User, Depends(current_user, scope="function")]
+CurrentCaller = Annotated[Caller, Depends(current_caller, scope="function")]
 
 
 @dataclass(frozen=True, slots=True)

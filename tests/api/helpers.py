@@ -117,6 +117,9 @@ def make_token(
         "exp": now + lifetime,
         "iss": JWT_ISSUER,
         "aud": JWT_AUDIENCE,
+        "auth_time": now,
+        "ver": 0,
+        "sid": "s" * 32,
         **claims,
     }
     payload = {name: value for name, value in payload.items() if value is not None}

@@ -19,6 +19,7 @@ from schemathesis.core.result import Ok
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -34,10 +35,10 @@ async def _seed(database_url: str) -> int:
     engine = create_engine(database_url)
     hasher = cheap_hasher()
     try:
-        ada = await create_user(SqlAlchemyUnitOfWork(engine), hasher).execute(
+        ada = await create_user(SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)), hasher).execute(
             CreateUserCommand(email="ada@example.com", username="ada", password=PASSWORD)
         )
-        await AddItemToUser(SqlAlchemyUnitOfWork(engine)).execute(
+        await AddItemToUser(SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine))).execute(
             AddItemToUserCommand(actor_id=ada.id, owner_id=ada.id, title="Bike", description=None)
         )
         return ada.id

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from application.pagination import MAX_PAGE_SIZE, PageRequest
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
-from tests.conftest import UowFactory
+from tests.conftest import Store, UowFactory
 
 PLACEHOLDER_HASH = "$argon2id$placeholder"
 
@@ -42,11 +42,9 @@ async def add_item(uow_factory: UowFactory, owner_id: int, title: str = "Bike") 
     return item
 
 
-async def all_users(uow_factory: UowFactory) -> list[User]:
-    async with uow_factory() as uow:
-        return list(await uow.users.list(PageRequest(limit=MAX_PAGE_SIZE)))
+async def all_users(store: Store) -> list[User]:
+    return list(await store.users.page(PageRequest(limit=MAX_PAGE_SIZE)))
 
 
-async def all_items(uow_factory: UowFactory) -> list[Item]:
-    async with uow_factory() as uow:
-        return list(await uow.items.list(PageRequest(limit=MAX_PAGE_SIZE)))
+async def all_items(store: Store) -> list[Item]:
+    return list(await store.items.page(PageRequest(limit=MAX_PAGE_SIZE)))

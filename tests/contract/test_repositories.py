@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.errors import UserAlreadyExists
-from application.pagination import PageRequest
 from domain.item import NewItem
 from domain.user import NewUser
-from tests.conftest import UowFactory
+from tests.conftest import Store, UowFactory
 from tests.contract.support import (
     PLACEHOLDER_HASH,
     add_item,
@@ -109,23 +108,6 @@ async def test_a_user_round_trips_every_field(uow_factory: UowFactory) -> None:
     assert stored.created_at.utcoffset() == timedelta(0)
 
 
-async def test_users_list_pages_ascending_by_id_reading_one_extra_row(
-    uow_factory: UowFactory,
-) -> None:
-    users = [await add_user(uow_factory, name) for name in ("ada", "bob", "cy", "dee", "eve")]
-
-    async with uow_factory() as uow:
-        first = await uow.users.list(PageRequest(limit=2))
-        middle = await uow.users.list(PageRequest(limit=2, after_id=users[1].id))
-        last = await uow.users.list(PageRequest(limit=2, after_id=users[3].id))
-        beyond = await uow.users.list(PageRequest(limit=2, after_id=users[4].id))
-
-    assert list(first) == users[:3]
-    assert list(middle) == users[2:5]
-    assert list(last) == users[4:]
-    assert list(beyond) == []
-
-
 async def test_set_active_switches_that_user_only_and_needs_a_commit(
     uow_factory: UowFactory,
 ) -> None:
@@ -196,68 +178,32 @@ async def test_an_unknown_item_is_none(uow_factory: UowFactory) -> None:
 
 
 async def test_update_stores_title_and_description_of_that_item_only(
-    uow_factory: UowFactory,
+    store: Store,
 ) -> None:
-    ada = await add_user(uow_factory, "ada")
-    bike = await add_item(uow_factory, ada.id, "Bike")
-    lamp = await add_item(uow_factory, ada.id, "Lamp")
+    ada = await add_user(store.uow, "ada")
+    bike = await add_item(store.uow, ada.id, "Bike")
+    lamp = await add_item(store.uow, ada.id, "Lamp")
     changed = bike.with_changes(title="Trike", description=None)
 
-    async with uow_factory() as uow:
+    async with store.uow() as uow:
         await uow.items.update(changed)
         await uow.commit()
 
-    assert await all_items(uow_factory) == [changed, lamp]
+    assert await all_items(store) == [changed, lamp]
 
 
-async def test_delete_removes_that_item_only(uow_factory: UowFactory) -> None:
-    ada = await add_user(uow_factory, "ada")
-    bike = await add_item(uow_factory, ada.id, "Bike")
-    lamp = await add_item(uow_factory, ada.id, "Lamp")
+async def test_delete_removes_that_item_only(store: Store) -> None:
+    ada = await add_user(store.uow, "ada")
+    bike = await add_item(store.uow, ada.id, "Bike")
+    lamp = await add_item(store.uow, ada.id, "Lamp")
 
-    async with uow_factory() as uow:
+    async with store.uow() as uow:
         await uow.items.delete(bike.id)
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with store.uow() as uow:
         assert await uow.items.get(bike.id) is None
-    assert await all_items(uow_factory) == [lamp]
-
-
-async def test_list_by_owner_returns_only_that_owners_items_in_id_order(
-    uow_factory: UowFactory,
-) -> None:
-    ada = await add_user(uow_factory, "ada")
-    grace = await add_user(uow_factory, "grace")
-    adas = []
-    for title in ("a1", "a2", "a3", "a4"):
-        await add_item(uow_factory, grace.id, f"g-{title}")
-        adas.append(await add_item(uow_factory, ada.id, title))
-
-    async with uow_factory() as uow:
-        everything = await uow.items.list_by_owner(ada.id, PageRequest(limit=10))
-        first = await uow.items.list_by_owner(ada.id, PageRequest(limit=2))
-        rest = await uow.items.list_by_owner(ada.id, PageRequest(limit=2, after_id=adas[1].id))
-
-    assert list(everything) == adas
-    assert list(first) == adas[:3]
-    assert list(rest) == adas[2:]
-
-
-async def test_items_list_pages_across_owners_ascending_by_id(uow_factory: UowFactory) -> None:
-    ada = await add_user(uow_factory, "ada")
-    grace = await add_user(uow_factory, "grace")
-    items = [
-        await add_item(uow_factory, owner.id, title)
-        for owner, title in ((ada, "a1"), (grace, "g1"), (ada, "a2"), (grace, "g2"))
-    ]
-
-    async with uow_factory() as uow:
-        first = await uow.items.list(PageRequest(limit=2))
-        last = await uow.items.list(PageRequest(limit=2, after_id=items[1].id))
-
-    assert list(first) == items[:3]
-    assert list(last) == items[2:]
+    assert await all_items(store) == [lamp]
 
 
 async def test_item_ids_are_never_reused_after_deleting_the_newest(

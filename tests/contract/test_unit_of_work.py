@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from application.errors import UserAlreadyExists
-from application.pagination import MAX_PAGE_SIZE, PageRequest
 from application.ports import UnitOfWork
-from tests.conftest import UowFactory
+from tests.conftest import Store, UowFactory
 from tests.contract.support import add_user, all_items, all_users, new_item, new_user
 
 
@@ -28,15 +27,15 @@ async def test_committed_writes_are_visible_to_a_new_unit_of_work(
         assert await uow.items.get(item.id) == item
 
 
-async def test_leaving_the_block_without_commit_rolls_back(uow_factory: UowFactory) -> None:
-    ada = await add_user(uow_factory, "ada")
+async def test_leaving_the_block_without_commit_rolls_back(store: Store) -> None:
+    ada = await add_user(store.uow, "ada")
 
-    async with uow_factory() as uow:
+    async with store.uow() as uow:
         await uow.users.add(new_user("grace"))
         await uow.items.add(new_item(ada.id))
 
-    assert await all_users(uow_factory) == [ada]
-    assert await all_items(uow_factory) == []
+    assert await all_users(store) == [ada]
+    assert await all_items(store) == []
 
 
 async def add_then_fail(uow: UnitOfWork, owner_id: int) -> None:
@@ -47,39 +46,39 @@ async def add_then_fail(uow: UnitOfWork, owner_id: int) -> None:
 
 
 async def test_an_exception_in_the_block_rolls_back_and_propagates(
-    uow_factory: UowFactory,
+    store: Store,
 ) -> None:
-    ada = await add_user(uow_factory, "ada")
+    ada = await add_user(store.uow, "ada")
 
     with pytest.raises(Boom):
-        await add_then_fail(uow_factory(), ada.id)
+        await add_then_fail(store.uow(), ada.id)
 
-    assert await all_users(uow_factory) == [ada]
-    assert await all_items(uow_factory) == []
+    assert await all_users(store) == [ada]
+    assert await all_items(store) == []
 
 
-async def test_writes_after_a_commit_need_their_own_commit(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
+async def test_writes_after_a_commit_need_their_own_commit(store: Store) -> None:
+    async with store.uow() as uow:
         ada = await uow.users.add(new_user("ada"))
         await uow.commit()
         await uow.users.add(new_user("grace"))
         await uow.items.add(new_item(ada.id))
 
-    assert await all_users(uow_factory) == [ada]
-    assert await all_items(uow_factory) == []
+    assert await all_users(store) == [ada]
+    assert await all_items(store) == []
 
 
 async def test_a_refused_duplicate_leaves_the_store_unchanged_and_usable(
-    uow_factory: UowFactory,
+    store: Store,
 ) -> None:
-    ada = await add_user(uow_factory, "ada")
+    ada = await add_user(store.uow, "ada")
 
-    async with uow_factory() as uow:
+    async with store.uow() as uow:
         with pytest.raises(UserAlreadyExists):
             await uow.users.add(new_user("ada"))
 
-    grace = await add_user(uow_factory, "grace")
-    assert await all_users(uow_factory) == [ada, grace]
+    grace = await add_user(store.uow, "grace")
+    assert await all_users(store) == [ada, grace]
 
 
 async def test_one_unit_of_work_serves_one_transaction_after_another(
@@ -92,4 +91,5 @@ async def test_one_unit_of_work_serves_one_transaction_after_another(
     async with uow:
         await uow.users.add(new_user("grace"))
     async with uow:
-        assert list(await uow.users.list(PageRequest(limit=MAX_PAGE_SIZE))) == [ada]
+        assert await uow.users.get(ada.id) == ada
+        assert await uow.users.get_by_username("grace") is None

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from adapters.argon2_hasher import Argon2PasswordHasher
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from domain.user import User
@@ -35,7 +36,7 @@ def _stored(url: str, username: str) -> User | None:
     async def read() -> User | None:
         engine = create_engine(url)
         try:
-            async with SqlAlchemyUnitOfWork(engine) as uow:
+            async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
                 return await uow.users.get_by_username(username)
         finally:
             await engine.dispose()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -24,7 +25,7 @@ async def _seed(url: str) -> None:
     """Two events; the first is dead after eight failures."""
     engine = create_engine(url)
     try:
-        async with SqlAlchemyUnitOfWork(engine) as uow:
+        async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
             now = datetime.now(UTC)
             for n in (1, 2):
                 await uow.outbox.add(
@@ -40,7 +41,7 @@ async def _seed(url: str) -> None:
 async def _all_messages(url: str) -> list[OutboxMessage]:
     engine = create_engine(url)
     try:
-        async with SqlAlchemyUnitOfWork(engine) as uow:
+        async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
             return [m for status in OutboxStatus for m in await uow.outbox.list(status, 100)]
     finally:
         await engine.dispose()

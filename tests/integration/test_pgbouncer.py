@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import PoolOptions, create_engine
+from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.pagination import PageRequest
 from tests.support.pgbouncer import find_pgbouncer, pgbouncer
@@ -35,23 +37,26 @@ def bounced_url(postgres_url: str) -> Iterator[str]:
 
 
 async def _errors_under_load(url: str, statement_cache_size: int) -> list[str]:
-    """Eight clients, each alternating a read-only unit of work (raw asyncpg reads) and a
-    transactional one (SQLAlchemy's adapter): what every request of the service does."""
+    """Eight clients, each doing what an authenticated request of the service does: queries
+    (raw asyncpg reads) and a unit of work (SQLAlchemy's adapter) on one shared connection."""
     engine = create_engine(
         url,
         PoolOptions(size=CLIENTS, max_overflow=0, statement_cache_size=statement_cache_size),
     )
+    database = SqlAlchemyDatabase(engine)
+    users, items = SqlAlchemyUserQueries(database), SqlAlchemyItemQueries(database)
     errors: list[str] = []
 
     async def client() -> None:
         for _ in range(ROUNDS):
             try:
-                async with SqlAlchemyUnitOfWork(engine, read_only=True) as uow:
-                    await uow.users.get(1)
-                    await uow.items.list(PageRequest())
-                async with SqlAlchemyUnitOfWork(engine) as uow:
-                    await uow.users.get_by_username("nobody")
-                    await uow.items.list_by_owner(1, PageRequest())
+                async with database.shared_connection():
+                    await users.get(1)
+                    await items.page(PageRequest())
+                    async with SqlAlchemyUnitOfWork(database) as uow:
+                        await uow.users.get_by_username("nobody")
+                        await uow.items.get(1)
+                    await items.page_of_owner(1, PageRequest())
             except Exception as error:
                 errors.append(f"{type(error).__name__}: {error}")
 

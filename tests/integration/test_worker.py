@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -22,7 +23,7 @@ COMMAND = str(Path(sys.executable).with_name("users-items"))
 async def _delivered(url: str) -> int:
     engine = create_engine(url)
     try:
-        async with SqlAlchemyUnitOfWork(engine) as uow:
+        async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
             return len(await uow.outbox.list(OutboxStatus.DELIVERED, 1000))
     finally:
         await engine.dispose()

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from adapters.notifiers.smtp_notifier import EVENT_ID_HEADER
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import OutboxMessage, OutboxStatus
@@ -29,7 +30,7 @@ SIGNUPS = 200
 async def outbox_by_status(url: str) -> dict[OutboxStatus, list[OutboxMessage]]:
     engine = create_engine(url)
     try:
-        async with SqlAlchemyUnitOfWork(engine) as uow:
+        async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
             return {s: list(await uow.outbox.list(s, 10 * SIGNUPS)) for s in OutboxStatus}
     finally:
         await engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.create_user import CreateUserCommand
@@ -18,7 +19,7 @@ async def sign_up_users(url: str, count: int) -> None:
     engine = create_engine(url)
     hasher = cheap_hasher()
     try:
-        create_user = build_create_user(SqlAlchemyUnitOfWork(engine), hasher)
+        create_user = build_create_user(SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)), hasher)
         for n in range(count):
             await create_user.execute(
                 CreateUserCommand(f"user{n}@example.com", f"user{n}", "correct horse")
@@ -33,7 +34,7 @@ async def delivered_message(url: str, days_ago: float) -> int:
     engine = create_engine(url)
     then = datetime.now(UTC) - timedelta(days=days_ago)
     try:
-        async with SqlAlchemyUnitOfWork(engine) as uow:
+        async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
             await uow.outbox.add(NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, then))
             [message] = await uow.outbox.claim(then, then, 1)
             await uow.outbox.mark_delivered(message.id, then)

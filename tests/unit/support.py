@@ -10,7 +10,12 @@ from limits.aio.storage import MemoryStorage, Storage
 
 from adapters.jwt_tokens import JwtTokenService
 from adapters.limits_throttle import LimitsLoginThrottle
-from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.memory import (
+    InMemoryDatabase,
+    InMemoryItemQueries,
+    InMemoryUnitOfWork,
+    InMemoryUserQueries,
+)
 from application.clock import Clock, utc_now
 from application.pagination import MAX_PAGE_SIZE, HasId, PageRequest
 from application.ports import AccessClaims
@@ -110,10 +115,8 @@ def ids(rows: Iterable[HasId]) -> list[int]:
 
 
 async def all_users(db: InMemoryDatabase) -> list[User]:
-    async with InMemoryUnitOfWork(db) as uow:
-        return list(await uow.users.list(PageRequest(limit=MAX_PAGE_SIZE)))
+    return list(await InMemoryUserQueries(db).page(PageRequest(limit=MAX_PAGE_SIZE)))
 
 
 async def all_items(db: InMemoryDatabase) -> list[Item]:
-    async with InMemoryUnitOfWork(db) as uow:
-        return list(await uow.items.list(PageRequest(limit=MAX_PAGE_SIZE)))
+    return list(await InMemoryItemQueries(db).page(PageRequest(limit=MAX_PAGE_SIZE)))

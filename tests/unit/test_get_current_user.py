@@ -3,14 +3,14 @@ from __future__ import annotations
 import pytest
 
 from adapters.jwt_tokens import JwtTokenService
-from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, InMemoryUserQueries
 from application.errors import NotAuthenticated
 from application.get_current_user import GetCurrentUser
 from tests.unit.support import add_user, claims_for, make_tokens
 
 
 def get_current_user(db: InMemoryDatabase, tokens: JwtTokenService) -> GetCurrentUser:
-    return GetCurrentUser(InMemoryUnitOfWork(db), tokens)
+    return GetCurrentUser(InMemoryUserQueries(db), tokens)
 
 
 async def test_a_valid_token_gives_its_active_user(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.memory import InMemoryDatabase, InMemoryItemQueries
 from application.list_items import ListItems
 from application.pagination import PageRequest
 from tests.unit.support import add_item, add_user
@@ -13,7 +13,7 @@ async def test_pages_through_every_users_items_in_id_order(db: InMemoryDatabase)
         await add_item(db, owner.id, title)
         for owner, title in ((ada, "a1"), (grace, "g1"), (ada, "a2"))
     ]
-    list_items = ListItems(InMemoryUnitOfWork(db))
+    list_items = ListItems(InMemoryItemQueries(db))
 
     first = await list_items.execute(PageRequest(limit=2))
     last = await list_items.execute(PageRequest(limit=2, after_id=first.next_after_id))
@@ -27,7 +27,7 @@ async def test_pages_through_every_users_items_in_id_order(db: InMemoryDatabase)
 async def test_no_items_gives_an_empty_last_page(db: InMemoryDatabase) -> None:
     await add_user(db, "ada")
 
-    page = await ListItems(InMemoryUnitOfWork(db)).execute(PageRequest())
+    page = await ListItems(InMemoryItemQueries(db)).execute(PageRequest())
 
     assert list(page.items) == []
     assert page.next_after_id is None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.memory import InMemoryDatabase, InMemoryItemQueries, InMemoryUserQueries
 from application.errors import UserNotFound
 from application.list_user_items import ListUserItems
 from application.pagination import PageRequest
@@ -16,7 +16,7 @@ async def test_pages_through_only_that_users_items_in_id_order(db: InMemoryDatab
     for title in ("a1", "a2", "a3"):
         adas.append(await add_item(db, ada.id, title))
         await add_item(db, grace.id, f"g-{title}")
-    list_user_items = ListUserItems(InMemoryUnitOfWork(db))
+    list_user_items = ListUserItems(InMemoryUserQueries(db), InMemoryItemQueries(db))
 
     first = await list_user_items.execute(ada.id, PageRequest(limit=2))
     last = await list_user_items.execute(ada.id, PageRequest(limit=2, after_id=first.next_after_id))
@@ -32,7 +32,9 @@ async def test_a_user_without_items_gets_an_empty_page(db: InMemoryDatabase) -> 
     grace = await add_user(db, "grace")
     await add_item(db, grace.id)
 
-    page = await ListUserItems(InMemoryUnitOfWork(db)).execute(ada.id, PageRequest())
+    page = await ListUserItems(InMemoryUserQueries(db), InMemoryItemQueries(db)).execute(
+        ada.id, PageRequest()
+    )
 
     assert list(page.items) == []
     assert page.next_after_id is None
@@ -40,6 +42,8 @@ async def test_a_user_without_items_gets_an_empty_page(db: InMemoryDatabase) -> 
 
 async def test_an_unknown_user_raises_user_not_found(db: InMemoryDatabase) -> None:
     with pytest.raises(UserNotFound) as raised:
-        await ListUserItems(InMemoryUnitOfWork(db)).execute(7, PageRequest())
+        await ListUserItems(InMemoryUserQueries(db), InMemoryItemQueries(db)).execute(
+            7, PageRequest()
+        )
 
     assert raised.value.user_id == 7

@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sqlalchemy.unit_of_work import _is_unavailable
+from adapters.sqlalchemy.database import is_unavailable
 
 
 class DriverError(Exception):
@@ -28,13 +28,13 @@ def dbapi_error(sqlstate: str | None) -> DBAPIError:
         pytest.param("53300", id="too many connections"),
     ],
 )
-def test_a_server_going_away_or_not_back_yet_is_unavailable(sqlstate: str) -> None:
-    assert _is_unavailable(dbapi_error(sqlstate))
+def test_a_server_going_away_or_not_back_yetis_unavailable(sqlstate: str) -> None:
+    assert is_unavailable(dbapi_error(sqlstate))
 
 
 @pytest.mark.parametrize("sqlstate", ["23505", "42P01", None])
 def test_other_driver_errors_are_not(sqlstate: str | None) -> None:
-    assert not _is_unavailable(dbapi_error(sqlstate))
+    assert not is_unavailable(dbapi_error(sqlstate))
 
 
 @pytest.mark.parametrize(
@@ -52,15 +52,15 @@ def test_other_driver_errors_are_not(sqlstate: str | None) -> None:
     ],
 )
 def test_unwrapped_driver_errors_are_recognised_too(error: Exception) -> None:
-    assert _is_unavailable(error)
+    assert is_unavailable(error)
 
 
 def test_the_cause_of_an_error_counts() -> None:
     wrapped = RuntimeError("checkout failed")
     wrapped.__cause__ = DriverError("57P01")
-    assert _is_unavailable(wrapped)
+    assert is_unavailable(wrapped)
 
 
 def test_an_application_bug_is_not_unavailable() -> None:
-    assert not _is_unavailable(asyncpg.exceptions.UniqueViolationError("duplicate key"))
-    assert not _is_unavailable(KeyError("user_id"))
+    assert not is_unavailable(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    assert not is_unavailable(KeyError("user_id"))

@@ -1,7 +1,7 @@
 """outbox
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-25
 """
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-# On the branch of issue 4 this follows 0001; at merge it follows 0002 (refresh tokens).
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,44 @@
+"""In-memory query ports: they read what the in-memory units of work last committed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+from adapters.memory.unit_of_work import InMemoryDatabase
+from application.pagination import HasId, PageRequest
+from domain.item import Item
+from domain.user import User
+
+T = TypeVar("T", bound=HasId)
+
+
+def _page(rows: Iterable[T], page: PageRequest) -> Sequence[T]:
+    after = page.after_id or 0
+    return sorted((r for r in rows if r.id > after), key=lambda r: r.id)[: page.fetch_size]
+
+
+class InMemoryUserQueries:
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._database = database
+
+    async def get(self, user_id: int) -> User | None:
+        return self._database.state.users.get(user_id)
+
+    async def page(self, page: PageRequest) -> Sequence[User]:
+        return _page(self._database.state.users.values(), page)
+
+
+class InMemoryItemQueries:
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._database = database
+
+    async def get(self, item_id: int) -> Item | None:
+        return self._database.state.items.get(item_id)
+
+    async def page(self, page: PageRequest) -> Sequence[Item]:
+        return _page(self._database.state.items.values(), page)
+
+    async def page_of_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
+        owned = (item for item in self._database.state.items.values() if item.owner_id == owner_id)
+        return _page(owned, page)

@@ -1,0 +1,204 @@
+"""Connections out of the engine's pool, for the unit of work (writes) and the queries (reads).
+
+Every checkout and every return goes through SQLAlchemy's ``AsyncConnection``, so it runs inside
+SQLAlchemy's greenlet: a connection the pool does not keep (an overflow one, an invalidated one)
+is really closed, which on asyncpg is IO and fails anywhere else.
+
+``shared_connection()`` opens a scope in which everything the current task does (the caller
+look-up, the queries, a unit of work) uses one connection, taken at the first use and given back
+when the scope ends: an authenticated request holds one connection, never two, so a pool smaller
+than the load queues requests instead of deadlocking them. Outside a scope (the worker, the CLI)
+each unit of work and each query takes a connection of its own. The scope lives in a context
+variable, like SQLAlchemy's ``async_scoped_session`` keyed on the task; a task the scope's task
+starts inherits it, so work inside a scope must not run statements concurrently.
+
+Reads on PostgreSQL run on the driver's connection (``AsyncpgReader``): no BEGIN/ROLLBACK round
+trips and none of SQLAlchemy's per-statement work; a unit of work on the same connection runs
+through SQLAlchemy as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.sqlalchemy.readers import (
+    CONNECTION_FAILURES,
+    AsyncpgReader,
+    ConnectionReader,
+    Reader,
+)
+from application.errors import StorageUnavailable
+
+# What "the database is not there" looks like from below: refused or dropped connections,
+# a pool that hands out nothing in time, the server shutting down.
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)
+# SQLSTATEs of a server that is going away or not back yet, which asyncpg raises as plain
+# errors: class 08 (connection exception), admin/crash shutdown, "the database system is
+# starting up / shutting down" (57P03), too many connections.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error``, or an error it wraps, says the database is not there."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _UNAVAILABLE + CONNECTION_FAILURES):
+            return True
+        sqlstate = getattr(current, "sqlstate", None) or ""
+        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
+class _Lease:
+    """One connection checked out of the pool on first use, and how to give it back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._reader: Reader | None = None
+        self._broken = False
+
+    async def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            try:
+                self._connection = await self._engine.connect()
+            except Exception as error:
+                if is_unavailable(error):
+                    raise StorageUnavailable from error
+                raise
+        return self._connection
+
+    async def reader(self) -> Reader:
+        if self._reader is None:
+            connection = await self.connection()
+            if self._engine.dialect.driver == "asyncpg":
+                pooled = await connection.get_raw_connection()
+                self._reader = AsyncpgReader(
+                    pooled.driver_connection, self._engine.dialect, self._mark_broken
+                )
+            else:
+                self._reader = ConnectionReader(connection)
+        return self._reader
+
+    def _mark_broken(self) -> None:
+        self._broken = True
+
+    async def end_transaction(self, error: BaseException | None) -> None:
+        """Roll back what was not committed; the connection stays checked out."""
+        connection = self._connection
+        if connection is None or not connection.in_transaction():
+            return
+        if self._broken or isinstance(error, CONNECTION_FAILURES):
+            return  # release() invalidates it; a rollback would only fail
+        try:
+            await connection.rollback()
+        except Exception as cleanup_error:
+            self._broken = True
+            if error is None:
+                raise _translated(cleanup_error) from cleanup_error
+
+    async def release(self, error: BaseException | None) -> None:
+        """Give the connection back: invalidated when it may be broken, else to the pool."""
+        connection, self._connection, self._reader = self._connection, None, None
+        if connection is None:
+            return
+        try:
+            if self._broken or isinstance(error, CONNECTION_FAILURES):
+                await connection.invalidate(error if isinstance(error, Exception) else None)
+            await connection.close()  # rolls back an open transaction first
+        except Exception as cleanup_error:
+            # With an error already in flight, that one is the one to report; the pool drops
+            # a connection that failed to close on its own.
+            if error is None:
+                raise _translated(cleanup_error) from cleanup_error
+
+
+def _translated(error: Exception) -> Exception:
+    return StorageUnavailable() if is_unavailable(error) else error
+
+
+_shared: ContextVar[tuple[SqlAlchemyDatabase, _Lease] | None] = ContextVar(
+    "users_items_shared_connection", default=None
+)
+
+
+class SqlAlchemyDatabase:
+    """The engine, and the connections the unit of work and the queries run on."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @asynccontextmanager
+    async def shared_connection(self) -> AsyncIterator[None]:
+        """Everything this task does against this database inside the block shares one
+        connection, checked out at its first use (if any) and given back at the end."""
+        lease = _Lease(self.engine)
+        token = _shared.set((self, lease))
+        try:
+            yield
+        except BaseException as error:
+            await lease.release(error)
+            raise
+        else:
+            await lease.release(None)
+        finally:
+            _shared.reset(token)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one transaction: the shared one inside a scope, else its own.
+        Whatever is not committed when the block ends is rolled back."""
+        async with self._lease() as lease:
+            try:
+                yield await lease.connection()
+            except BaseException as error:
+                await lease.end_transaction(error)
+                raise
+            await lease.end_transaction(None)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """Where a query runs its statements: the shared connection inside a scope, else one
+        of its own for the block."""
+        async with self._lease() as lease:
+            yield await lease.reader()
+
+    @asynccontextmanager
+    async def _lease(self) -> AsyncIterator[_Lease]:
+        shared = _shared.get()
+        if shared is not None and shared[0] is self:
+            with _unavailable_as_503():
+                yield shared[1]
+            return
+        lease = _Lease(self.engine)
+        with _unavailable_as_503():
+            try:
+                yield lease
+            except BaseException as error:
+                await lease.release(error)
+                raise
+            await lease.release(None)
+
+
+@contextmanager
+def _unavailable_as_503() -> Iterator[None]:
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except Exception as error:
+        if is_unavailable(error):
+            raise StorageUnavailable from error
+        raise

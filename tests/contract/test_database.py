@@ -1,0 +1,202 @@
+"""How the SQL adapters take and give back connections (adapters/sqlalchemy/database.py), on
+SQLite and PostgreSQL: one connection per scope, and a pool that stays whole whatever happens to
+a connection (overflow, cancellation, a server that dropped it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.engine import PoolOptions, create_engine
+from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.errors import StorageUnavailable
+from application.pagination import PageRequest
+from domain.user import User
+from tests.conftest import empty_tables
+from tests.contract.support import add_item, add_user, new_item, new_user
+
+
+@pytest.fixture
+async def one_connection(database_url: str) -> AsyncIterator[SqlAlchemyDatabase]:
+    """A pool of exactly one connection that gives up waiting for it after half a second."""
+    engine = create_engine(database_url, PoolOptions(size=1, max_overflow=0, timeout_seconds=0.5))
+    await empty_tables(engine)
+    yield SqlAlchemyDatabase(engine)
+    await engine.dispose()
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    return engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_a_scope_shares_one_connection_between_queries_and_a_unit_of_work(
+    one_connection: SqlAlchemyDatabase,
+) -> None:
+    """With a pool of one, a second checkout inside the scope would time out: a 503."""
+    ada = await add_user(lambda: SqlAlchemyUnitOfWork(one_connection), "ada")
+    users = SqlAlchemyUserQueries(one_connection)
+    items = SqlAlchemyItemQueries(one_connection)
+
+    async with one_connection.shared_connection():
+        assert await users.get(ada.id) == ada
+        assert checked_out(one_connection.engine) == 1
+        async with SqlAlchemyUnitOfWork(one_connection) as uow:
+            lamp = await uow.items.add(new_item(ada.id, "Lamp"))
+            await uow.commit()
+        assert list(await items.page_of_owner(ada.id, PageRequest())) == [lamp]
+        async with SqlAlchemyUnitOfWork(one_connection) as uow:
+            await uow.users.add(new_user("grace"))  # never committed: rolled back at the end
+        assert [user.username for user in await users.page(PageRequest())] == ["ada"]
+
+    assert checked_out(one_connection.engine) == 0
+    assert list(await items.page(PageRequest())) == [lamp]
+
+
+async def test_outside_a_scope_each_read_and_unit_of_work_gives_its_connection_back(
+    one_connection: SqlAlchemyDatabase,
+) -> None:
+    ada = await add_user(lambda: SqlAlchemyUnitOfWork(one_connection), "ada")
+    users = SqlAlchemyUserQueries(one_connection)
+
+    assert await users.get(ada.id) == ada
+    assert checked_out(one_connection.engine) == 0
+    await add_item(lambda: SqlAlchemyUnitOfWork(one_connection), ada.id)
+    assert checked_out(one_connection.engine) == 0
+
+
+async def test_an_error_inside_a_scope_rolls_back_and_gives_the_connection_back(
+    one_connection: SqlAlchemyDatabase,
+) -> None:
+    users = SqlAlchemyUserQueries(one_connection)
+
+    async def failing_request() -> None:
+        async with one_connection.shared_connection(), SqlAlchemyUnitOfWork(one_connection) as uow:
+            await uow.users.add(new_user("ada"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await failing_request()
+
+    assert checked_out(one_connection.engine) == 0
+    assert list(await users.page(PageRequest())) == []
+
+
+@pytest.mark.postgres
+async def test_overflow_connections_are_closed_cleanly_after_use(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Four scopes at once on a pool of one plus three overflow: the overflow connections are
+    really closed when given back (on asyncpg that is IO inside SQLAlchemy's greenlet), and
+    nothing is logged about it."""
+    engine = create_engine(postgres_url, PoolOptions(size=1, max_overflow=3))
+    database = SqlAlchemyDatabase(engine)
+    users = SqlAlchemyUserQueries(database)
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        started = asyncio.Barrier(4)
+
+        async def request() -> User | None:
+            async with database.shared_connection():
+                user = await users.get(ada.id)
+                await started.wait()  # all four hold a connection at once
+                return user
+
+        with caplog.at_level(logging.WARNING):
+            assert await asyncio.gather(*(request() for _ in range(4))) == [ada] * 4
+
+        assert engine.sync_engine.pool.overflow() == 0  # type: ignore[attr-defined]
+        assert checked_out(engine) == 0
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy")] == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_read_cancelled_half_way_does_not_hand_on_a_busy_connection(
+    postgres_url: str,
+) -> None:
+    """A request cancelled while its read waits (a client gone, a shutdown) leaves the asyncpg
+    connection mid-statement; it is invalidated, and the next read on the pool still works."""
+    engine = create_engine(postgres_url, PoolOptions(size=1, max_overflow=0))
+    database = SqlAlchemyDatabase(engine)
+    users = SqlAlchemyUserQueries(database)
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        blocker = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+        try:
+            locked = blocker.transaction()
+            await locked.start()
+            await blocker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+
+            async def request() -> User | None:
+                async with database.shared_connection():
+                    return await users.get(ada.id)
+
+            waiting = asyncio.create_task(request())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # held by the lock, mid-statement
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            await locked.rollback()
+        finally:
+            await blocker.close()
+
+        assert checked_out(engine) == 0
+        assert await users.get(ada.id) == ada
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_pooled_connection_the_server_dropped_is_unavailable_once_then_replaced(
+    postgres_url: str,
+) -> None:
+    """What a PostgreSQL restart does to idle pooled connections: the server ends them. The read
+    on such a connection is a StorageUnavailable (a 503), never a driver error (a 500), and the
+    connection is not handed out again."""
+    engine = create_engine(postgres_url, PoolOptions(size=1, max_overflow=0))
+    database = SqlAlchemyDatabase(engine)
+    users = SqlAlchemyUserQueries(database)
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        async with engine.connect() as connection:  # the pool's one connection
+            backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        terminator = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+        try:
+            assert await terminator.fetchval("SELECT pg_terminate_backend($1)", backend)
+        finally:
+            await terminator.close()
+        await asyncio.sleep(0.2)  # the server's notice reaches the idle connection
+
+        with pytest.raises(StorageUnavailable):
+            async with database.shared_connection():
+                await users.get(ada.id)
+        assert checked_out(engine) == 0
+        assert await users.get(ada.id) == ada
+    finally:
+        await engine.dispose()
+
+
+async def test_no_database_is_unavailable_for_reads_and_writes() -> None:
+    engine = create_engine("postgresql://nobody@127.0.0.1:1/none", PoolOptions(timeout_seconds=0.5))
+    database = SqlAlchemyDatabase(engine)
+    try:
+        with pytest.raises(StorageUnavailable):
+            await SqlAlchemyUserQueries(database).get(1)
+        with pytest.raises(StorageUnavailable):
+            async with database.shared_connection(), SqlAlchemyUnitOfWork(database) as uow:
+                await uow.users.get(1)
+    finally:
+        await engine.dispose()
