@@ -25,15 +25,20 @@ from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.memory import (
     InMemoryDatabase,
     InMemoryItemQueries,
+    InMemorySessionQueries,
     InMemoryUnitOfWork,
     InMemoryUserQueries,
 )
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
-from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
+from adapters.sqlalchemy.queries import (
+    SqlAlchemyItemQueries,
+    SqlAlchemySessionQueries,
+    SqlAlchemyUserQueries,
+)
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import ItemQueries, UnitOfWork, UserQueries
+from application.ports import ItemQueries, SessionQueries, UnitOfWork, UserQueries
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -51,6 +56,7 @@ class Store:
     uow: UowFactory
     users: UserQueries
     items: ItemQueries
+    sessions: SessionQueries
 
 
 def cheap_hasher() -> Argon2PasswordHasher:
@@ -141,6 +147,7 @@ async def store(backend_url: str | None) -> AsyncIterator[Store]:
             lambda: InMemoryUnitOfWork(memory),
             InMemoryUserQueries(memory),
             InMemoryItemQueries(memory),
+            InMemorySessionQueries(memory),
         )
         return
     engine = create_engine(backend_url)
@@ -150,6 +157,7 @@ async def store(backend_url: str | None) -> AsyncIterator[Store]:
         lambda: SqlAlchemyUnitOfWork(database),
         SqlAlchemyUserQueries(database),
         SqlAlchemyItemQueries(database),
+        SqlAlchemySessionQueries(database),
     )
     await engine.dispose()
 

@@ -4,7 +4,17 @@ They pass the same contract tests as the SQLAlchemy adapters (tests/contract), s
 written against them says something true about production.
 """
 
-from adapters.memory.queries import InMemoryItemQueries, InMemoryUserQueries
+from adapters.memory.queries import (
+    InMemoryItemQueries,
+    InMemorySessionQueries,
+    InMemoryUserQueries,
+)
 from adapters.memory.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
 
-__all__ = ["InMemoryDatabase", "InMemoryItemQueries", "InMemoryUnitOfWork", "InMemoryUserQueries"]
+__all__ = [
+    "InMemoryDatabase",
+    "InMemoryItemQueries",
+    "InMemorySessionQueries",
+    "InMemoryUnitOfWork",
+    "InMemoryUserQueries",
+]

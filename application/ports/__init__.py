@@ -5,7 +5,7 @@ from application.ports.login_throttle import LoginThrottle
 from application.ports.notifier import Notification, NotificationFailed, Notifier
 from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 from application.ports.password_hasher import PasswordHasher
-from application.ports.queries import ItemQueries, UserQueries
+from application.ports.queries import ItemQueries, Session, SessionQueries, UserQueries
 from application.ports.refresh_tokens import (
     NewRefreshToken,
     RefreshTokenRepository,
@@ -32,6 +32,8 @@ __all__ = [
     "OutboxStatus",
     "PasswordHasher",
     "RefreshTokenRepository",
+    "Session",
+    "SessionQueries",
     "StoredRefreshToken",
     "TokenService",
     "UnitOfWork",
