@@ -18,7 +18,11 @@ from adapters.notifiers import LoggingNotifier, SmtpNotifier
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyDatabaseProbe
-from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
+from adapters.sqlalchemy.queries import (
+    SqlAlchemyItemQueries,
+    SqlAlchemySessionQueries,
+    SqlAlchemyUserQueries,
+)
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.zxcvbn_passwords import ZxcvbnCommonPasswords
 from application.account_emails import AccountEmails
@@ -32,10 +36,13 @@ from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
 from application.deliver_outbox_messages import DeliverOutboxMessages
 from application.end_sessions import EndAllSessions, EndSession
+from application.export_account import ExportAccount
 from application.get_current_user import GetCurrentUser
 from application.get_item import GetItem
 from application.get_user import GetUser
+from application.list_all_users import ListAllUsers
 from application.list_items import ListItems
+from application.list_sessions import ListSessions
 from application.list_user_items import ListUserItems
 from application.list_users import ListUsers
 from application.log_out import LogOut
@@ -83,6 +90,7 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
     user_queries = providers.Singleton(SqlAlchemyUserQueries, database=database)
     item_queries = providers.Singleton(SqlAlchemyItemQueries, database=database)
+    session_queries = providers.Singleton(SqlAlchemySessionQueries, database=database)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -212,6 +220,9 @@ class Container(containers.DeclarativeContainer):
     end_session = providers.Factory(EndSession, uow=uow)
     end_all_sessions = providers.Factory(EndAllSessions, uow=uow)
     manage_user = providers.Factory(ManageUser, uow=uow)
+    list_sessions = providers.Factory(ListSessions, sessions=session_queries)
+    export_account = providers.Factory(ExportAccount, items=item_queries, sessions=list_sessions)
+    list_all_users = providers.Factory(ListAllUsers, users=user_queries)
 
     check_readiness = providers.Factory(
         CheckReadiness, probes=providers.Dict(database=database_probe)

@@ -21,6 +21,12 @@ from entrypoints.http.cursors import CursorCodec, InvalidCursor
 bearer_token = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
+def client_address(request: Request) -> str | None:
+    """The TCP peer; behind a proxy, uvicorn's --proxy-headers (on in `serve`) puts the client
+    from X-Forwarded-For here when the proxy is in FORWARDED_ALLOW_IPS."""
+    return request.client.host if request.client else None
+
+
 @asynccontextmanager
 async def _authenticated(request: Request, token: str | None) -> AsyncIterator[Caller]:
     """The caller; and, until the route's function returns, the one database connection that

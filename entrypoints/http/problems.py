@@ -24,18 +24,27 @@ from starlette.types import ExceptionHandler
 
 from application.errors import (
     ApplicationError,
+    EmailAlreadyVerified,
+    InvalidAccountToken,
     InvalidCredentials,
     InvalidRefreshToken,
     ItemNotFound,
+    LastActiveAdmin,
     LoginThrottled,
     LoginThrottleUnavailable,
+    NotAdmin,
     NotAuthenticated,
     NotResourceOwner,
     PasswordHashingBusy,
+    PasswordRejected,
+    ReauthenticationRequired,
+    RequestsThrottled,
+    SessionNotFound,
     StorageUnavailable,
     UserAlreadyExists,
     UsernameNotFound,
     UserNotFound,
+    WrongPassword,
 )
 from entrypoints.http.security_headers import security_headers
 
@@ -136,6 +145,46 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
         lambda e: "The service is busy; try again shortly.",
         headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
     ),
+    PasswordRejected: _Mapping(
+        422,
+        lambda e: f"The {e.field.replace('_', ' ')} {e.reason}.",
+        errors=lambda e: [{"field": f"body.{e.field}", "message": e.reason}],
+    ),
+    InvalidAccountToken: _Mapping(
+        400, lambda e: "The token is unknown, expired or already used; ask for a new email."
+    ),
+    EmailAlreadyVerified: _Mapping(
+        409,
+        lambda e: "The email address is verified already.",
+        errors=lambda e: [{"field": "email", "message": "is verified already"}],
+    ),
+    WrongPassword: _Mapping(403, lambda e: "The current password is not correct."),
+    ReauthenticationRequired: _Mapping(
+        401,
+        lambda e: (
+            f"This change needs a login at most {e.max_age_seconds} seconds old; log in "
+            "again with your password."
+        ),
+        # RFC 9470 section 3: the challenge names the error and the maximum age of a login.
+        headers=lambda e: {
+            "WWW-Authenticate": 'Bearer error="insufficient_user_authentication", '
+            f"max_age={e.max_age_seconds}"
+        },
+    ),
+    NotAdmin: _Mapping(403, lambda e: "Only an administrator may do this."),
+    LastActiveAdmin: _Mapping(
+        409,
+        lambda e: "This change would leave no active administrator.",
+        errors=lambda e: [
+            {"field": "is_admin", "message": "the last active administrator must stay one"}
+        ],
+    ),
+    SessionNotFound: _Mapping(404, lambda e: f"You have no session {e.session_id}."),
+    RequestsThrottled: _Mapping(
+        429,
+        lambda e: f"Too many requests of this kind; try again in {e.retry_after_seconds} seconds.",
+        headers=lambda e: {"Retry-After": str(e.retry_after_seconds)},
+    ),
 }
 
 
@@ -231,14 +280,20 @@ def _response_model(status: int) -> type[Problem]:
 
 
 _DESCRIPTIONS = {
-    400: "The body could not be read (e.g. not UTF-8).",
-    401: "Missing, malformed, expired or forged access token, or an inactive user.",
-    403: "The resource belongs to another user.",
+    400: "The body could not be read (e.g. not UTF-8), or the token it carries is unknown, "
+    "expired or used.",
+    401: "Missing, malformed, expired or forged access token, or an inactive user; or, where "
+    "a fresh login is needed, a login older than REAUTH_MAX_AGE_SECONDS (`WWW-Authenticate: "
+    'Bearer error="insufficient_user_authentication", max_age=...`).',
+    403: "The resource belongs to another user, the caller is not an admin, or the current "
+    "password is wrong.",
     404: "No such resource.",
-    409: "The email or username is already taken.",
+    409: "The email or username is already taken, or the change conflicts with the account's "
+    "state; `errors` names the field.",
     413: "The request body exceeds 1 MiB.",
     422: "The request is not valid; `errors` names each field.",
-    429: "Too many failed logins for this account or address; see `Retry-After`.",
+    429: "Too many failed logins, or too many emails asked for, from this account or address; "
+    "see `Retry-After`.",
     500: "An unexpected error; the body names the request id.",
     503: "A dependency (the database) is unavailable, or password hashing is saturated; see "
     "`Retry-After`.",
