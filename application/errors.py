@@ -115,9 +115,15 @@ class ReauthenticationRequired(ApplicationError):
 class NotAdmin(ApplicationError):
     """Only an administrator may do this."""
 
+    def __init__(self) -> None:
+        super().__init__("only an administrator may do this")
+
 
 class LastActiveAdmin(ApplicationError):
     """The change would leave no active administrator."""
+
+    def __init__(self) -> None:
+        super().__init__("that would leave no active administrator")
 
 
 class SessionNotFound(ApplicationError):
