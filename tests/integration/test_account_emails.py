@@ -34,6 +34,10 @@ LINK = re.compile(
 )
 
 
+def _text(path: Path) -> str:
+    return path.read_text()
+
+
 @pytest.fixture
 def database_file(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'users-items.db'}"
@@ -153,11 +157,11 @@ async def test_verification_and_reset_emails_work_and_leave_no_token_behind(
     await mail_to(smtp, worker_log, "ada@example.com", "Your password was changed")
     deadline = time.monotonic() + 30
     while any(not row.startswith("delivered") for row in await outbox_payloads(database_file)):
-        assert time.monotonic() < deadline, worker__text(log)
+        assert time.monotonic() < deadline, _text(worker_log)
         await asyncio.sleep(0.1)
 
     stored = " ".join(await outbox_payloads(database_file))
     for token in (verification_token, reset_token):
         assert token not in stored
-        assert token not in worker__text(log)
+        assert token not in _text(worker_log)
     assert "token" not in stored
