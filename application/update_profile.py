@@ -25,9 +25,10 @@ class UpdateProfileCommand:
 
 class UpdateProfile:
     """A new email address (compared as addresses compare: case-insensitively) needs a fresh
-    login (RFC 9470 step-up), is unverified until its owner follows the link sent to it, and
-    the old address gets a notice. A username alone needs no fresh login. Taken names are a
-    409 naming the field, as at signup."""
+    login (RFC 9470 step-up), is unverified until its owner follows the link sent to it, the
+    old address gets a notice, and reset links sent to the old address stop working. A
+    username alone needs no fresh login. Taken names are a 409 naming the field, as at
+    signup."""
 
     def __init__(self, uow: UnitOfWork, emails: AccountEmails, reauth_max_age_seconds: int) -> None:
         self._uow = uow
@@ -60,6 +61,8 @@ class UpdateProfile:
                 email_verified=updated.email_verified,
             )
             if email_changes:
+                # A reset link sent to the old address must not outlive the change.
+                await self._uow.account_tokens.void(user.id, AccountTokenKind.RESET)
                 await self._emails.queue(
                     self._uow,
                     EMAIL_VERIFICATION_REQUESTED,

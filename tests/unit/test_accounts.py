@@ -491,3 +491,28 @@ def test_a_short_local_part_is_not_checked() -> None:
     PasswordPolicy(InMemoryCommonPasswords()).check(
         "a long passphrase", username="bob", email="a@example.com"
     )
+
+
+async def test_reset_links_stop_working_when_credentials_or_the_email_change(
+    accounts: Accounts,
+) -> None:
+    ada = await accounts.user()
+    request = RequestPasswordReset(accounts.uow(), accounts.emails, accounts.throttles)
+    confirm = ConfirmPasswordReset(
+        accounts.uow(), accounts.hasher, accounts.policy, accounts.emails
+    )
+    await request.execute(RequestPasswordResetCommand(email=ada.email))
+    before_logout = accounts.token_of("PasswordResetRequested")
+    await EndAllSessions(accounts.uow(), accounts.clock).execute(ada.id)
+    await request.execute(RequestPasswordResetCommand(email=ada.email))
+    before_email_change = accounts.token_of("PasswordResetRequested")
+    stored = await stored_user(accounts.db, ada.id)
+    assert stored is not None
+    caller = await accounts.caller(await accounts.log_in(stored))
+    await UpdateProfile(accounts.uow(), accounts.emails, REAUTH_SECONDS).execute(
+        caller, UpdateProfileCommand(email="new@example.com")
+    )
+
+    for token in (before_logout, before_email_change):
+        with pytest.raises(InvalidAccountToken):
+            await confirm.execute(ConfirmPasswordResetCommand(token, NEW_PASSWORD))
