@@ -56,9 +56,11 @@ class ConfirmPasswordReset:
     """Spends the reset token and sets the new password; every credential issued before stops
     working, and the email counts as verified (the person just read an email sent to it).
 
-    The token is spent in the same transaction as the change: a new password the policy refuses
-    rolls the transaction back, so the token stays unused. The new password is hashed before the
-    transaction opens (the CPU work must not hold a connection)."""
+    A first short read finds whose token it is (unknown, expired and used tokens stop there,
+    with no hashing) and checks the new password against the policy: a refused password leaves
+    the token unused. The password is hashed outside any transaction (the CPU work must not hold
+    a connection); then one transaction spends the token (the conditional UPDATE decides between
+    racing confirmations) and stores the change."""
 
     def __init__(
         self,
@@ -73,18 +75,23 @@ class ConfirmPasswordReset:
         self._emails = emails
 
     async def execute(self, cmd: ConfirmPasswordResetCommand) -> None:
+        token_hash = hash_token(cmd.token)
+        async with self._uow:
+            usable = await self._uow.account_tokens.find_usable(
+                token_hash, AccountTokenKind.RESET, self._emails.clock()
+            )
+            user = None if usable is None else await self._uow.users.get(usable.user_id)
+        if user is None or not user.is_active:
+            raise InvalidAccountToken
+        self._policy.check(
+            cmd.new_password, username=user.username, email=user.email, field="new_password"
+        )
         hashed_password = await self._hasher.hash(cmd.new_password)
         now = self._emails.clock()
         async with self._uow:
-            used = await self._uow.account_tokens.use(
-                hash_token(cmd.token), AccountTokenKind.RESET, now
-            )
-            user = None if used is None else await self._uow.users.get(used.user_id)
-            if user is None or not user.is_active:
+            used = await self._uow.account_tokens.use(token_hash, AccountTokenKind.RESET, now)
+            if used is None or used.user_id != user.id:
                 raise InvalidAccountToken
-            self._policy.check(
-                cmd.new_password, username=user.username, email=user.email, field="new_password"
-            )
             await self._uow.users.set_password_hash(user.id, hashed_password)
             await self._uow.users.set_email_verified(user.id, verified=True)
             await revoke_all_credentials(self._uow, user.id, now)

@@ -253,7 +253,7 @@ class InMemoryAccountTokenRepository:
             if stored.user_id == user_id and stored.kind is kind:
                 del self._state.account_tokens[token_hash]
 
-    async def use(
+    async def find_usable(
         self, token_hash: str, kind: AccountTokenKind, now: datetime
     ) -> UsedAccountToken | None:
         stored = self._state.account_tokens.get(token_hash)
@@ -261,5 +261,13 @@ class InMemoryAccountTokenRepository:
             return None
         if stored.expires_at <= now:
             return None
-        self._state.account_tokens[token_hash] = replace(stored, used_at=now)
         return UsedAccountToken(user_id=stored.user_id, created_at=stored.created_at)
+
+    async def use(
+        self, token_hash: str, kind: AccountTokenKind, now: datetime
+    ) -> UsedAccountToken | None:
+        usable = await self.find_usable(token_hash, kind, now)
+        if usable is not None:
+            stored = self._state.account_tokens[token_hash]
+            self._state.account_tokens[token_hash] = replace(stored, used_at=now)
+        return usable

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import account_tokens
 from application.ports.account_tokens import AccountTokenKind, NewAccountToken, UsedAccountToken
+
+
+def _usable(token_hash: str, kind: AccountTokenKind, now: datetime) -> list[ColumnElement[bool]]:
+    return [
+        account_tokens.c.token_hash == token_hash,
+        account_tokens.c.kind == kind.value,
+        account_tokens.c.used_at.is_(None),
+        account_tokens.c.expires_at > now,
+    ]
 
 
 class SqlAlchemyAccountTokenRepository:
@@ -34,6 +43,18 @@ class SqlAlchemyAccountTokenRepository:
             )
         )
 
+    async def find_usable(
+        self, token_hash: str, kind: AccountTokenKind, now: datetime
+    ) -> UsedAccountToken | None:
+        row = (
+            await self._connection.execute(
+                select(account_tokens.c.user_id, account_tokens.c.created_at).where(
+                    *_usable(token_hash, kind, now)
+                )
+            )
+        ).first()
+        return None if row is None else UsedAccountToken(user_id=row[0], created_at=utc(row[1]))
+
     async def use(
         self, token_hash: str, kind: AccountTokenKind, now: datetime
     ) -> UsedAccountToken | None:
@@ -42,12 +63,7 @@ class SqlAlchemyAccountTokenRepository:
         # serialises writers).
         result = await self._connection.execute(
             update(account_tokens)
-            .where(
-                account_tokens.c.token_hash == token_hash,
-                account_tokens.c.kind == kind.value,
-                account_tokens.c.used_at.is_(None),
-                account_tokens.c.expires_at > now,
-            )
+            .where(*_usable(token_hash, kind, now))
             .values(used_at=now)
             .returning(account_tokens.c.user_id, account_tokens.c.created_at)
         )

@@ -39,6 +39,13 @@ class AccountTokenRepository(Protocol):
         """Delete every token of ``kind`` the user holds (issuing a new one voids the older)."""
         ...
 
+    async def find_usable(
+        self, token_hash: str, kind: AccountTokenKind, now: datetime
+    ) -> UsedAccountToken | None:
+        """Whose token this is if it is of ``kind``, unused and unexpired at ``now``, without
+        using it (a plain read: ``use`` still decides)."""
+        ...
+
     async def use(
         self, token_hash: str, kind: AccountTokenKind, now: datetime
     ) -> UsedAccountToken | None:

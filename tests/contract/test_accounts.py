@@ -80,6 +80,24 @@ async def test_an_account_token_is_used_once_by_its_kind_before_it_expires(
     assert await use(uow_factory, "d" * 64) is None  # unknown
 
 
+async def test_finding_a_usable_token_does_not_use_it(uow_factory: UowFactory) -> None:
+    ada = await add_user(uow_factory, "ada")
+    await store_tokens(uow_factory, account_token("a" * 64, ada.id))
+    later = NOW + timedelta(minutes=1)
+
+    async with uow_factory() as uow:
+        found = await uow.account_tokens.find_usable("a" * 64, RESET, later)
+        other_kind = await uow.account_tokens.find_usable("a" * 64, VERIFICATION, later)
+        expired = await uow.account_tokens.find_usable("a" * 64, RESET, NOW + timedelta(hours=1))
+
+    assert found is not None
+    assert (found.user_id, found.created_at) == (ada.id, NOW)
+    assert (other_kind, expired) == (None, None)
+    assert await use(uow_factory, "a" * 64) == ada.id
+    async with uow_factory() as uow:
+        assert await uow.account_tokens.find_usable("a" * 64, RESET, later) is None
+
+
 async def test_a_use_that_is_rolled_back_leaves_the_token_unused(uow_factory: UowFactory) -> None:
     ada = await add_user(uow_factory, "ada")
     await store_tokens(uow_factory, account_token("a" * 64, ada.id))
