@@ -556,4 +556,3 @@ async def test_an_admin_may_change_and_delete_anyones_item(
 
     assert changed.json()["title"] == "Moderated"
     assert deleted.status_code == 204
-
