@@ -1,14 +1,17 @@
 """`make bench`: the service against a bare Starlette + asyncpg reference app, on PostgreSQL.
 
 Creates a fresh database ``users_items_bench_<hex>`` on the server of BENCH_DATABASE_URL, migrates
-and seeds it, starts ``users-items serve`` (one worker, uvloop + httptools, no access log) and
-bench/reference_app.py side by side, loads each endpoint with ``wrk -t1 -c32`` alternating
-between the two for BENCH_ROUNDS rounds, runs the signup flood, prints a markdown table, writes it
-to bench/results.md and drops the database.
+and seeds it, starts ``users-items serve`` at its shipped defaults (one worker, uvloop +
+httptools, the default pool; only ``LOG_LEVEL=WARNING``) and bench/reference_app.py side by side,
+loads each endpoint with ``wrk -t1 -c32`` alternating between the two for BENCH_ROUNDS rounds,
+runs the signup flood, then sweeps the hot endpoints across concurrency (1 to 256 connections) at
+the defaults and with a pool of 2 + 1 overflow, reading each service log for tracebacks and pool
+errors afterwards. Prints markdown tables, writes them to bench/results.md, drops the database.
 
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
 BENCH_DURATION (seconds per run, 6), BENCH_WARMUP (2), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32),
-BENCH_POOL_SIZE (32, both apps), BENCH_ONLY (comma-separated endpoint keys, for profiling).
+BENCH_SWEEP (comma-separated connection counts, 1,8,32,128,256), BENCH_ONLY (comma-separated
+endpoint keys, for profiling; "sweep" and "flood" name those parts).
 """
 
 from __future__ import annotations
@@ -51,7 +54,14 @@ DURATION = int(os.environ.get("BENCH_DURATION", "6"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
-POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "32"))
+SWEEP = [int(c) for c in os.environ.get("BENCH_SWEEP", "1,8,32,128,256").split(",") if c]
+# The reference's asyncpg pool holds as many connections as the service's default pool can open
+# (DB_POOL_SIZE 10 + DB_MAX_OVERFLOW 10).
+REFERENCE_POOL_SIZE = 20
+SMALL_POOL = {"DB_POOL_SIZE": "2", "DB_MAX_OVERFLOW": "1"}
+RPS_TARGET = 0.6
+P99_TARGET = 2.0
+COLLAPSE_TARGET = 0.75  # rps past 8 connections, against the best at 8 or fewer
 ONLY = {key for key in os.environ.get("BENCH_ONLY", "").split(",") if key}
 SECRET = secrets.token_urlsafe(48)
 USERS = 1_000
@@ -132,8 +142,15 @@ def wrk_command(
     return [*command, url]
 
 
-def wrk(url: str, seconds: int, token: str, script: str | None = None) -> Sample:
-    command = wrk_command(url, seconds, token, connections=CONNECTIONS, script=script)
+def wrk(
+    url: str,
+    seconds: int,
+    token: str,
+    script: str | None = None,
+    *,
+    connections: int = CONNECTIONS,
+) -> Sample:
+    command = wrk_command(url, seconds, token, connections=connections, script=script)
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     return parse_wrk(done.stdout)
 
@@ -237,9 +254,19 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None
     raise RuntimeError(f"{name} did not answer {url} within 30 s")
 
 
+def log_path(name: str) -> Path:
+    return BENCH_DIR / f".{name}.log"
+
+
+def log_problems(name: str) -> int:
+    """Tracebacks and pool errors in a process's log: each is a bug under load."""
+    text = log_path(name).read_text(errors="replace")
+    return text.count("Traceback") + text.count("sqlalchemy.pool")
+
+
 @contextmanager
 def running(command: list[str], env: dict[str, str], url: str, name: str) -> Iterator[int]:
-    log = (BENCH_DIR / f".{name}.log").open("wb")
+    log = log_path(name).open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own command line
         command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
     )
@@ -285,6 +312,56 @@ def measure(results: Results, endpoints: list[Endpoint], bases: dict[str, str], 
                 )
 
 
+@dataclass
+class Sweep:
+    """Service samples by (pool setting, endpoint key, connections), and each log's problems."""
+
+    samples: dict[tuple[str, str, int], Sample] = field(default_factory=dict)
+    log_problems: dict[str, int] = field(default_factory=dict)
+
+
+def sweep(results: Sweep, pool: str, base: str, endpoints: list[Endpoint], token: str) -> None:
+    for endpoint in endpoints:
+        for connections in SWEEP:
+            sample = wrk(
+                base + endpoint.path, DURATION, token, endpoint.script, connections=connections
+            )
+            results.samples[(pool, endpoint.key, connections)] = sample
+            print(
+                f"  sweep {pool:<10} {endpoint.label:<34} c={connections:<4} {sample.rps:8.0f} rps"
+                f"  p99 {sample.p99_ms:8.2f} ms  errors {sample.errors}",
+                flush=True,
+            )
+
+
+def sweep_table(results: Sweep, endpoints: list[Endpoint]) -> str:
+    lines = [
+        "| pool | endpoint | "
+        + " | ".join(f"c={c}: rps / p99 / errors" for c in SWEEP)
+        + f" | no errors; past 8 >= {COLLAPSE_TARGET}x the best at <= 8 |",
+        "|---|---|" + "---:|" * len(SWEEP) + "---|",
+    ]
+    for pool in dict.fromkeys(key[0] for key in results.samples):
+        for endpoint in endpoints:
+            row = [results.samples.get((pool, endpoint.key, c)) for c in SWEEP]
+            if None in row:
+                continue
+            samples = [sample for sample in row if sample is not None]
+            best_low = max(s.rps for c, s in zip(SWEEP, samples, strict=True) if c <= 8)
+            worst_high = min(s.rps for c, s in zip(SWEEP, samples, strict=True) if c > 8)
+            errors = sum(s.errors for s in samples)
+            ratio = worst_high / best_low
+            met = errors == 0 and ratio >= COLLAPSE_TARGET
+            cells = " | ".join(f"{s.rps:,.0f} / {s.p99_ms:.1f} ms / {s.errors}" for s in samples)
+            lines.append(
+                f"| {pool} | {endpoint.label} | {cells} "
+                f"| {verdict(met, f'{errors} errors, {ratio:.2f}x')} |"
+            )
+    lines += ["", "| service log | tracebacks and pool errors |", "|---|---:|"]
+    lines += [f"| {pool} | {count} |" for pool, count in results.log_problems.items()]
+    return "\n".join(lines)
+
+
 def signup_flood(base: str, path: str, token: str) -> dict[str, float]:
     idle = wrk(base + path, DURATION, token)
     flood_command = wrk_command(
@@ -323,7 +400,8 @@ def table(
 ) -> str:
     lines = [
         "| endpoint | service rps | reference rps | rps ratio | service p50 | reference p50 "
-        "| service p99 | reference p99 | p99 ratio | target: rps >= 0.5x, p99 <= 2x |",
+        f"| service p99 | reference p99 | p99 ratio | target: rps >= {RPS_TARGET}x, "
+        f"p99 <= {P99_TARGET:g}x |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for endpoint in endpoints:
@@ -333,7 +411,7 @@ def table(
         reference = results.median(endpoint.key, REFERENCE)
         rps_ratio = service.rps / reference.rps
         p99_ratio = service.p99_ms / reference.p99_ms
-        met = rps_ratio >= 0.5 and p99_ratio <= 2.0
+        met = rps_ratio >= RPS_TARGET and p99_ratio <= P99_TARGET
         errors = (
             f" ({service.errors}/{reference.errors} errors)"
             if (service.errors or reference.errors)
@@ -392,9 +470,10 @@ def header(extra: dict[str, Any]) -> str:
         f"{platform.machine()} with {os.cpu_count()} CPUs (load average {extra['load']} at the "
         f"start), PostgreSQL on loopback. `wrk -t1 -c{CONNECTIONS}`, {DURATION} s per run after "
         f"{WARMUP} s of warm-up, {ROUNDS} rounds alternating service/reference; medians. Both "
-        f"apps: one uvicorn worker (uvloop, httptools, no access log), a pool of {POOL_SIZE} "
-        f"connections, every request with a verified HS256 bearer token and the "
-        f"caller-is-active look-up. Seed: {USERS:,} users; items as listed."
+        f"apps: one uvicorn worker (uvloop, httptools, no access log); the service at its "
+        f"shipped defaults (pool 10 + 10 overflow, `LOG_LEVEL=WARNING`), the reference with an "
+        f"asyncpg pool of {REFERENCE_POOL_SIZE}; every request with a verified HS256 bearer token "
+        f"and the caller-is-active look-up. Seed: {USERS:,} users; items as listed."
     )
 
 
@@ -425,13 +504,11 @@ def main() -> int:
             "LOG_LEVEL": "WARNING",  # no access line per request
             "DATABASE_URL": url,
             "JWT_SECRET": SECRET,
-            "DB_POOL_SIZE": str(POOL_SIZE),
-            "DB_MAX_OVERFLOW": "0",
         }
         reference_env = {
             "REFERENCE_DATABASE_URL": url,
             "REFERENCE_JWT_SECRET": SECRET,
-            "REFERENCE_POOL_SIZE": str(POOL_SIZE),
+            "REFERENCE_POOL_SIZE": str(REFERENCE_POOL_SIZE),
         }
         service_command = [
             str(BIN / "users-items"),
@@ -519,10 +596,30 @@ def main() -> int:
                 print("signup flood", flush=True)
                 extra["flood"] = signup_flood(bases[SERVICE], f"/users/{first_user}", token)
             extra["rss_mib"] = rss_mib(pid)
+            hot = [e for e in large if e.key in {"user", "user_items", "add_item"}]
+            swept = Sweep()
+            if not ONLY or "sweep" in ONLY:
+                print("concurrency sweep", flush=True)
+                sweep(swept, "defaults", bases[SERVICE], hot, token)
+        if not ONLY or "sweep" in ONLY:
+            swept.log_problems["defaults"] = log_problems(SERVICE)
+            small_port = free_port()
+            small_base = f"http://127.0.0.1:{small_port}"
+            small_command = [*service_command[:-1], str(small_port)]
+            with running(
+                small_command, {**service_env, **SMALL_POOL}, small_base + "/health/live", "pool2+1"
+            ):
+                sweep(swept, "2 + 1", small_base, hot, token)
+            swept.log_problems["2 + 1"] = log_problems("pool2+1")
         endpoints = small + large
         report = (
             "# Benchmark: the service against a bare Starlette + asyncpg app\n\n"
-            f"{header(extra)}\n\n{table(results, endpoints, extra)}\n"
+            f"{header(extra)}\n\n{table(results, endpoints, extra)}\n\n"
+            "## Concurrency sweep (service only)\n\n"
+            f"`wrk -t1 -cN`, {DURATION} s per run, after the runs above; at the shipped defaults "
+            "and with `DB_POOL_SIZE=2 DB_MAX_OVERFLOW=1`. Errors are non-2xx answers and "
+            "timeouts (5 s).\n\n"
+            f"{sweep_table(swept, hot)}\n"
         )
         print()
         print(report)

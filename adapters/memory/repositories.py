@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from application.errors import UserAlreadyExists
 from application.ports import NewRefreshToken, StoredRefreshToken
@@ -29,7 +30,11 @@ class StoredAccountToken:
 
 @dataclass
 class InMemoryState:
-    """Everything the in-memory database holds; copied per transaction."""
+    """Everything the in-memory database holds; copied per transaction.
+
+    A new aggregate needs no field here: its adapters keep their rows in ``table(name)`` and
+    take ids from ``next_id(name)``.
+    """
 
     users: dict[int, User] = field(default_factory=dict)
     items: dict[int, Item] = field(default_factory=dict)
@@ -38,8 +43,16 @@ class InMemoryState:
     last_item_id: int = 0
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     last_outbox_id: int = 0
-    account_tokens: dict[str, StoredAccountToken] = field(default_factory=dict)
-    last_refresh_token_id: int = 0
+    tables: dict[str, dict[Any, Any]] = field(default_factory=dict)
+    last_ids: dict[str, int] = field(default_factory=dict)
+
+    def table(self, name: str) -> dict[Any, Any]:
+        return self.tables.setdefault(name, {})
+
+    def next_id(self, name: str) -> int:
+        """Ids are never reused, like a database sequence."""
+        self.last_ids[name] = self.last_ids.get(name, 0) + 1
+        return self.last_ids[name]
 
     def copy(self) -> InMemoryState:
         return replace(
@@ -48,7 +61,8 @@ class InMemoryState:
             items=dict(self.items),
             refresh_tokens=dict(self.refresh_tokens),
             outbox=dict(self.outbox),
-            account_tokens=dict(self.account_tokens),
+            tables={name: dict(rows) for name, rows in self.tables.items()},
+            last_ids=dict(self.last_ids),
         )
 
 
@@ -131,9 +145,10 @@ class InMemoryUserRepository:
         for token_hash, token in list(self._state.refresh_tokens.items()):
             if token.user_id == user_id:
                 del self._state.refresh_tokens[token_hash]
-        for token_hash, account_token in list(self._state.account_tokens.items()):
+        account_tokens = self._state.table("account_tokens")
+        for token_hash, account_token in list(account_tokens.items()):
             if account_token.user_id == user_id:
-                del self._state.account_tokens[token_hash]
+                del account_tokens[token_hash]
 
     def _change(self, user_id: int, **changes: object) -> None:
         if (user := self._state.users.get(user_id)) is not None:
@@ -176,7 +191,6 @@ class InMemoryRefreshTokenRepository:
     async def add(self, token: NewRefreshToken) -> None:
         if token.token_hash in self._state.refresh_tokens:
             raise ValueError("duplicate refresh token hash")
-        self._state.last_refresh_token_id += 1
         self._state.refresh_tokens[token.token_hash] = StoredRefreshToken(
             token_hash=token.token_hash,
             family_id=token.family_id,
@@ -187,7 +201,7 @@ class InMemoryRefreshTokenRepository:
             revoked_at=None,
             authenticated_at=token.authenticated_at,
             credentials_version=token.credentials_version,
-            id=self._state.last_refresh_token_id,
+            id=self._state.next_id("refresh_tokens"),
         )
 
     async def get(self, token_hash: str) -> StoredRefreshToken | None:
@@ -237,10 +251,14 @@ class InMemoryAccountTokenRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
 
+    @property
+    def _tokens(self) -> dict[str, StoredAccountToken]:
+        return self._state.table("account_tokens")
+
     async def add(self, token: NewAccountToken) -> None:
-        if token.token_hash in self._state.account_tokens:
+        if token.token_hash in self._tokens:
             raise ValueError("duplicate account token hash")
-        self._state.account_tokens[token.token_hash] = StoredAccountToken(
+        self._tokens[token.token_hash] = StoredAccountToken(
             kind=token.kind,
             user_id=token.user_id,
             created_at=token.created_at,
@@ -249,14 +267,14 @@ class InMemoryAccountTokenRepository:
         )
 
     async def void(self, user_id: int, kind: AccountTokenKind) -> None:
-        for token_hash, stored in list(self._state.account_tokens.items()):
+        for token_hash, stored in list(self._tokens.items()):
             if stored.user_id == user_id and stored.kind is kind:
-                del self._state.account_tokens[token_hash]
+                del self._tokens[token_hash]
 
     async def find_usable(
         self, token_hash: str, kind: AccountTokenKind, now: datetime
     ) -> UsedAccountToken | None:
-        stored = self._state.account_tokens.get(token_hash)
+        stored = self._tokens.get(token_hash)
         if stored is None or stored.kind is not kind or stored.used_at is not None:
             return None
         if stored.expires_at <= now:
@@ -268,6 +286,6 @@ class InMemoryAccountTokenRepository:
     ) -> UsedAccountToken | None:
         usable = await self.find_usable(token_hash, kind, now)
         if usable is not None:
-            stored = self._state.account_tokens[token_hash]
-            self._state.account_tokens[token_hash] = replace(stored, used_at=now)
+            stored = self._tokens[token_hash]
+            self._tokens[token_hash] = replace(stored, used_at=now)
         return usable

@@ -163,7 +163,7 @@ async def test_resends_are_limited_per_user(accounts: Accounts) -> None:
     with pytest.raises(RequestsThrottled):
         await resend.execute(ada)
     assert len(accounts.queued("EmailVerificationRequested")) == 5
-    assert len(accounts.db.state.account_tokens) == 1  # each new one voided the older
+    assert len(accounts.db.state.table("account_tokens")) == 1  # each new one voided the older
 
 
 # --- password reset --------------------------------------------------------------------------

@@ -87,7 +87,7 @@ async def test_records_a_user_registered_event_in_the_same_transaction(
     }
     # The first verification link's token: only its hash is stored, for this user.
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
-    [(token_hash, stored)] = db.state.account_tokens.items()
+    [(token_hash, stored)] = db.state.table("account_tokens").items()
     assert token_hash == hash_token(token) != token
     assert (stored.user_id, stored.kind, stored.used_at) == (user.id, "verification", None)
     assert stored.expires_at - stored.created_at == timedelta(hours=48)
