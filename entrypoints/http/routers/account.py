@@ -74,6 +74,7 @@ async def delete_me(
 @router.post(
     "/verify-email",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,  # an empty body: the schema documents no content
     operation_id="resend_verification_email",
     summary="Queue a new verification email (voids the links sent before)",
     responses=problem_responses(401, 409, 429),

@@ -98,6 +98,7 @@ async def verify_email(
 @router.post(
     "/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,  # an empty body: the schema documents no content
     operation_id="request_password_reset",
     summary="Queue a password-reset email (the same answer for every address)",
     responses=problem_responses(400, 422, 429),
