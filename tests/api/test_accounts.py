@@ -5,6 +5,7 @@ real SMTP server are tests/integration/test_account_emails.py)."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -556,3 +557,41 @@ async def test_an_admin_may_change_and_delete_anyones_item(
 
     assert changed.json()["title"] == "Moderated"
     assert deleted.status_code == 204
+
+
+async def test_the_export_is_written_in_chunks_as_the_pages_are_read() -> None:
+    """The export body is produced while the items are read, ~64 KiB at a time, never built
+    whole: a huge account streams."""
+    from datetime import UTC, datetime
+
+    from application.export_account import AccountExport
+    from domain.item import Item
+    from domain.user import User
+    from entrypoints.http.routers.account import _export_json
+
+    now = datetime.now(UTC)
+    read = 0
+
+    async def items() -> Any:
+        nonlocal read
+        for n in range(1, 3001):
+            read += 1
+            yield Item(id=n, title="x" * 50, description=None, owner_id=1, created_at=now)
+
+    async def sessions() -> Any:
+        return
+        yield
+
+    user = User(1, "ada@example.com", "ada", "hash", True, now)
+    chunks = []
+    reads_at_chunk = []
+    async for chunk in _export_json(AccountExport(user, items(), sessions())):
+        chunks.append(chunk)
+        reads_at_chunk.append(read)
+
+    assert len(chunks) > 3
+    assert reads_at_chunk[0] < 3000  # the first chunk left before the last item was read
+    document = json.loads(b"".join(chunks))
+    assert [i["id"] for i in document["items"]] == list(range(1, 3001))
+    assert document["sessions"] == []
+    assert "hashed_password" not in document["user"]
