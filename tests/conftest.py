@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -25,20 +26,15 @@ from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.memory import (
     InMemoryDatabase,
     InMemoryItemQueries,
-    InMemorySessionQueries,
     InMemoryUnitOfWork,
     InMemoryUserQueries,
 )
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
-from adapters.sqlalchemy.queries import (
-    SqlAlchemyItemQueries,
-    SqlAlchemySessionQueries,
-    SqlAlchemyUserQueries,
-)
+from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import ItemQueries, SessionQueries, UnitOfWork, UserQueries
+from application.ports import ItemQueries, UnitOfWork, UserQueries
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -47,6 +43,7 @@ from tests.support.postgres import PostgresUnavailable, provide_postgres
 TEST_JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 
 UowFactory = Callable[[], UnitOfWork]
+Q = TypeVar("Q")
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,19 @@ class Store:
     uow: UowFactory
     users: UserQueries
     items: ItemQueries
-    sessions: SessionQueries
+    memory: InMemoryDatabase | None = None
+    sql: SqlAlchemyDatabase | None = None
+
+    def queries(
+        self, memory: Callable[[InMemoryDatabase], Q], sql: Callable[[SqlAlchemyDatabase], Q]
+    ) -> Q:
+        """A query port on this store's backend, for instance
+        ``tags: TagQueries = store.queries(InMemoryTagQueries, SqlAlchemyTagQueries)``; the
+        annotation makes mypy check both implementations against the port."""
+        if self.memory is not None:
+            return memory(self.memory)
+        assert self.sql is not None
+        return sql(self.sql)
 
 
 def cheap_hasher() -> Argon2PasswordHasher:
@@ -147,7 +156,7 @@ async def store(backend_url: str | None) -> AsyncIterator[Store]:
             lambda: InMemoryUnitOfWork(memory),
             InMemoryUserQueries(memory),
             InMemoryItemQueries(memory),
-            InMemorySessionQueries(memory),
+            memory=memory,
         )
         return
     engine = create_engine(backend_url)
@@ -157,7 +166,7 @@ async def store(backend_url: str | None) -> AsyncIterator[Store]:
         lambda: SqlAlchemyUnitOfWork(database),
         SqlAlchemyUserQueries(database),
         SqlAlchemyItemQueries(database),
-        SqlAlchemySessionQueries(database),
+        sql=database,
     )
     await engine.dispose()
 

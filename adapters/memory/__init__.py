@@ -4,12 +4,13 @@ They pass the same contract tests as the SQLAlchemy adapters (tests/contract), s
 written against them says something true about production.
 """
 
+from adapters.memory.database import InMemoryDatabase
 from adapters.memory.queries import (
     InMemoryItemQueries,
     InMemorySessionQueries,
     InMemoryUserQueries,
 )
-from adapters.memory.unit_of_work import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.memory.unit_of_work import InMemoryUnitOfWork
 
 __all__ = [
     "InMemoryDatabase",

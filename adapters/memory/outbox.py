@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from adapters.memory.repositories import InMemoryState
+from adapters.memory.database import InMemoryState
 from application.ports.outbox import NewOutboxMessage, OutboxMessage, OutboxStatus
 
 

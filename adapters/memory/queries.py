@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
 
-from adapters.memory.unit_of_work import InMemoryDatabase
-from application.pagination import HasId, PageRequest
+from adapters.memory.database import InMemoryDatabase, keyset_page
+from application.pagination import PageRequest
 from application.ports import Session, StoredRefreshToken
 from domain.item import Item
 from domain.user import User
-
-T = TypeVar("T", bound=HasId)
-
-
-def _page(rows: Iterable[T], page: PageRequest) -> Sequence[T]:
-    after = page.after_id or 0
-    return sorted((r for r in rows if r.id > after), key=lambda r: r.id)[: page.fetch_size]
 
 
 class InMemoryUserQueries:
@@ -28,7 +20,7 @@ class InMemoryUserQueries:
         return self._database.state.users.get(user_id)
 
     async def page(self, page: PageRequest) -> Sequence[User]:
-        return _page(self._database.state.users.values(), page)
+        return keyset_page(self._database.state.users.values(), page)
 
 
 class InMemoryItemQueries:
@@ -39,11 +31,11 @@ class InMemoryItemQueries:
         return self._database.state.items.get(item_id)
 
     async def page(self, page: PageRequest) -> Sequence[Item]:
-        return _page(self._database.state.items.values(), page)
+        return keyset_page(self._database.state.items.values(), page)
 
     async def page_of_owner(self, owner_id: int, page: PageRequest) -> Sequence[Item]:
         owned = (item for item in self._database.state.items.values() if item.owner_id == owner_id)
-        return _page(owned, page)
+        return keyset_page(owned, page)
 
 
 class InMemorySessionQueries:
@@ -67,4 +59,4 @@ class InMemorySessionQueries:
                 t.spent_at is None and t.revoked_at is None and t.expires_at > now for t in tokens
             )
         ]
-        return _page(sessions, page)
+        return keyset_page(sessions, page)

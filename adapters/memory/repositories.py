@@ -3,67 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
+from adapters.memory.database import InMemoryState
 from application.errors import UserAlreadyExists
 from application.ports import NewRefreshToken, StoredRefreshToken
-from application.ports.account_tokens import (
-    AccountTokenKind,
-    NewAccountToken,
-    UsedAccountToken,
-)
-from application.ports.outbox import OutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAccountToken:
-    kind: AccountTokenKind
-    user_id: int
-    created_at: datetime
-    expires_at: datetime
-    used_at: datetime | None
-
-
-@dataclass
-class InMemoryState:
-    """Everything the in-memory database holds; copied per transaction.
-
-    A new aggregate needs no field here: its adapters keep their rows in ``table(name)`` and
-    take ids from ``next_id(name)``.
-    """
-
-    users: dict[int, User] = field(default_factory=dict)
-    items: dict[int, Item] = field(default_factory=dict)
-    refresh_tokens: dict[str, StoredRefreshToken] = field(default_factory=dict)
-    last_user_id: int = 0
-    last_item_id: int = 0
-    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
-    last_outbox_id: int = 0
-    tables: dict[str, dict[Any, Any]] = field(default_factory=dict)
-    last_ids: dict[str, int] = field(default_factory=dict)
-
-    def table(self, name: str) -> dict[Any, Any]:
-        return self.tables.setdefault(name, {})
-
-    def next_id(self, name: str) -> int:
-        """Ids are never reused, like a database sequence."""
-        self.last_ids[name] = self.last_ids.get(name, 0) + 1
-        return self.last_ids[name]
-
-    def copy(self) -> InMemoryState:
-        return replace(
-            self,
-            users=dict(self.users),
-            items=dict(self.items),
-            refresh_tokens=dict(self.refresh_tokens),
-            outbox=dict(self.outbox),
-            tables={name: dict(rows) for name, rows in self.tables.items()},
-            last_ids=dict(self.last_ids),
-        )
 
 
 class InMemoryUserRepository:
@@ -245,47 +192,3 @@ class InMemoryRefreshTokenRepository:
         for token_hash, stored in list(self._state.refresh_tokens.items()):
             if chosen(stored) and stored.revoked_at is None:
                 self._state.refresh_tokens[token_hash] = replace(stored, revoked_at=now)
-
-
-class InMemoryAccountTokenRepository:
-    def __init__(self, state: InMemoryState) -> None:
-        self._state = state
-
-    @property
-    def _tokens(self) -> dict[str, StoredAccountToken]:
-        return self._state.table("account_tokens")
-
-    async def add(self, token: NewAccountToken) -> None:
-        if token.token_hash in self._tokens:
-            raise ValueError("duplicate account token hash")
-        self._tokens[token.token_hash] = StoredAccountToken(
-            kind=token.kind,
-            user_id=token.user_id,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            used_at=None,
-        )
-
-    async def void(self, user_id: int, kind: AccountTokenKind) -> None:
-        for token_hash, stored in list(self._tokens.items()):
-            if stored.user_id == user_id and stored.kind is kind:
-                del self._tokens[token_hash]
-
-    async def find_usable(
-        self, token_hash: str, kind: AccountTokenKind, now: datetime
-    ) -> UsedAccountToken | None:
-        stored = self._tokens.get(token_hash)
-        if stored is None or stored.kind is not kind or stored.used_at is not None:
-            return None
-        if stored.expires_at <= now:
-            return None
-        return UsedAccountToken(user_id=stored.user_id, created_at=stored.created_at)
-
-    async def use(
-        self, token_hash: str, kind: AccountTokenKind, now: datetime
-    ) -> UsedAccountToken | None:
-        usable = await self.find_usable(token_hash, kind, now)
-        if usable is not None:
-            stored = self._tokens[token_hash]
-            self._tokens[token_hash] = replace(stored, used_at=now)
-        return usable

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.account_tokens import InMemoryAccountTokenRepository
+from adapters.memory.database import InMemoryDatabase, InMemoryState
 from adapters.memory.outbox import InMemoryOutbox
 from adapters.memory.repositories import (
-    InMemoryAccountTokenRepository,
     InMemoryItemRepository,
     InMemoryRefreshTokenRepository,
-    InMemoryState,
     InMemoryUserRepository,
 )
-
-
-class InMemoryDatabase:
-    """The shared store behind every ``InMemoryUnitOfWork`` of one test or process.
-
-    One transaction at a time holds the lock, so transactions are serialisable, like the strictest
-    level a real database offers; a transaction works on a copy that replaces the state on commit.
-    """
-
-    def __init__(self) -> None:
-        self.state = InMemoryState()
-        self.lock = asyncio.Lock()
-        self.commits = 0
 
 
 class InMemoryUnitOfWork:
@@ -40,14 +26,18 @@ class InMemoryUnitOfWork:
         self._database = database
         self._working: InMemoryState | None = None
 
+    def _start(self, working: InMemoryState) -> None:
+        """Every repository over ``working``, the transaction's own copy of the state."""
+        self._working = working
+        self.users = InMemoryUserRepository(working)
+        self.items = InMemoryItemRepository(working)
+        self.refresh_tokens = InMemoryRefreshTokenRepository(working)
+        self.outbox = InMemoryOutbox(working)
+        self.account_tokens = InMemoryAccountTokenRepository(working)
+
     async def __aenter__(self) -> Self:
         await self._database.lock.acquire()
-        self._working = self._database.state.copy()
-        self.users = InMemoryUserRepository(self._working)
-        self.items = InMemoryItemRepository(self._working)
-        self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)
-        self.outbox = InMemoryOutbox(self._working)
-        self.account_tokens = InMemoryAccountTokenRepository(self._working)
+        self._start(self._database.state.copy())
         return self
 
     async def __aexit__(
@@ -66,9 +56,4 @@ class InMemoryUnitOfWork:
         self._database.state = self._working
         self._database.commits += 1
         # Later writes in the same block start from the committed state, as in SQL.
-        self._working = self._working.copy()
-        self.users = InMemoryUserRepository(self._working)
-        self.items = InMemoryItemRepository(self._working)
-        self.refresh_tokens = InMemoryRefreshTokenRepository(self._working)
-        self.outbox = InMemoryOutbox(self._working)
-        self.account_tokens = InMemoryAccountTokenRepository(self._working)
+        self._start(self._working.copy())

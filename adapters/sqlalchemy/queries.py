@@ -18,7 +18,7 @@ from domain.item import Item
 from domain.user import User
 
 
-class _KeysetPages:
+class KeysetPages:
     """The first page of ``statement`` and the page after ``:after_id``, by ascending id."""
 
     def __init__(self, statement: Select[Any], id_column: Any) -> None:
@@ -35,11 +35,11 @@ class _KeysetPages:
 
 
 _USER_BY_ID = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
-_USER_PAGES = _KeysetPages(select(*USER_COLUMNS), users.c.id)
+_USER_PAGES = KeysetPages(select(*USER_COLUMNS), users.c.id)
 
 _ITEM_BY_ID = select(*ITEM_COLUMNS).where(items.c.id == bindparam("item_id"))
-_ITEM_PAGES = _KeysetPages(select(*ITEM_COLUMNS), items.c.id)
-_OWNER_ITEM_PAGES = _KeysetPages(
+_ITEM_PAGES = KeysetPages(select(*ITEM_COLUMNS), items.c.id)
+_OWNER_ITEM_PAGES = KeysetPages(
     select(*ITEM_COLUMNS).where(items.c.owner_id == bindparam("owner_id")), items.c.id
 )
 
@@ -113,7 +113,7 @@ class SqlAlchemySessionQueries:
 
     async def page(self, user_id: int, now: datetime, page: PageRequest) -> Sequence[Session]:
         statement = _FIRST_SESSION_PAGE if page.after_id is None else _SESSION_PAGE_AFTER
-        parameters = _KeysetPages.parameters(page, user_id=user_id, now=now)
+        parameters = KeysetPages.parameters(page, user_id=user_id, now=now)
         async with self._database.reader() as reader:
             rows = await reader.all(statement, parameters)
         return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.memory.repositories import InMemoryState
+from adapters.memory.database import InMemoryState
 
 
 def test_a_copy_is_a_transaction_over_the_generic_tables() -> None:
