@@ -67,7 +67,7 @@ class AuthenticateUser:
         async with self._uow:
             if new_hash is not None:
                 await self._uow.users.set_password_hash(user.id, new_hash)
-            pair = await self._issuer.issue(self._uow, user.id)
+            pair = await self._issuer.issue(self._uow, user)
             await self._uow.commit()
         return pair
 

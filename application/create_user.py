@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+from application.account_emails import USER_REGISTERED, AccountEmails
 from application.errors import ApplicationError, UserAlreadyExists
-from application.ports import NewOutboxMessage, PasswordHasher, UnitOfWork
+from application.password_policy import PasswordPolicy
+from application.ports import PasswordHasher, UnitOfWork
+from application.ports.account_tokens import AccountTokenKind
 from domain.user import NewUser, User
 
-USER_REGISTERED = "UserRegistered"
+__all__ = ["USER_REGISTERED", "CreateUser", "CreateUserCommand"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,16 +21,26 @@ class CreateUserCommand:
     email: str
     username: str
     password: str
+    is_admin: bool = False  # only the operator's `create-user --admin` sets it
 
 
 class CreateUser:
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (UserAlreadyExists,)
 
-    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        policy: PasswordPolicy,
+        emails: AccountEmails,
+    ) -> None:
         self._uow = uow
         self._hasher = hasher
+        self._policy = policy
+        self._emails = emails
 
     async def execute(self, cmd: CreateUserCommand) -> User:
+        self._policy.check(cmd.password, username=cmd.username, email=cmd.email)
         # Hash before the transaction opens: ~50 ms of CPU must not hold a connection.
         hashed_password = await self._hasher.hash(cmd.password)
         async with self._uow:
@@ -47,17 +59,13 @@ class CreateUser:
                     username=cmd.username,
                     hashed_password=hashed_password,
                     created_at=datetime.now(UTC),
+                    is_admin=cmd.is_admin,
                 )
             )
-            # Same transaction as the user row: the welcome email is sent by the worker if and
-            # only if the signup committed, however the process dies afterwards.
-            await self._uow.outbox.add(
-                NewOutboxMessage(
-                    event_id=str(uuid.uuid4()),
-                    event_type=USER_REGISTERED,
-                    payload={"user_id": user.id, "email": user.email, "username": user.username},
-                    created_at=user.created_at,
-                )
+            # Same transaction as the user row: the welcome email, with the first verification
+            # link, is sent by the worker if and only if the signup committed.
+            await self._emails.queue(
+                self._uow, USER_REGISTERED, user, token_kind=AccountTokenKind.VERIFICATION
             )
             await self._uow.commit()
         return user

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from application.clock import Clock, utc_now
+from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, UsernameNotFound, UserNotFound
 from application.ports import UnitOfWork
 from domain.user import User
@@ -47,7 +48,8 @@ class DeactivateUser:
             user = await self._find(cmd)
             if user.is_active:
                 await self._uow.users.set_active(user.id, active=False)
-            await self._uow.refresh_tokens.revoke_all_for_user(user.id, self._clock())
+            # Reactivating later must not bring the old tokens back.
+            await revoke_all_credentials(self._uow, user.id, self._clock())
             await self._uow.commit()
         return DeactivateUserResult(user=replace(user, is_active=False), was_active=user.is_active)
 

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from application.account_emails import (
+    EMAIL_CHANGED,
+    EMAIL_VERIFICATION_REQUESTED,
+    PASSWORD_CHANGED,
+    PASSWORD_RESET_REQUESTED,
+    TOKEN_KEY,
+    USER_REGISTERED,
+)
 from application.clock import Clock, utc_now
-from application.create_user import USER_REGISTERED
 from application.ports import Notification, Notifier, OutboxMessage, UnitOfWork
 
 logger = logging.getLogger("users_items.outbox")
@@ -45,21 +53,80 @@ class DeliveryReport:
     released: int = 0
 
 
-class UnknownEventType(Exception):
+class UndeliverableMessage(Exception):
+    """A message no attempt can deliver: retrying is pointless, it is dead at once."""
+
+
+class UnknownEventType(UndeliverableMessage):
     pass
 
 
-def notification_for(message: OutboxMessage) -> Notification:
-    """What to tell whom for an event. Raises ``UnknownEventType`` for an event no one sends."""
+_SIGNATURE = "\n-- \nusers-items\n"
+
+
+def _link(app_base_url: str, path: str, message: OutboxMessage) -> str:
+    token = message.payload.get(TOKEN_KEY)
+    if not isinstance(token, str):
+        # Removed when the message was delivered or died; a requeued copy cannot be sent.
+        raise UndeliverableMessage(f"event {message.event_id} no longer holds its token")
+    return f"{app_base_url.rstrip('/')}/{path}?token={token}"
+
+
+def notification_for(message: OutboxMessage, app_base_url: str) -> Notification:
+    """What to tell whom for an event; ``app_base_url`` is where the links point (the front
+    end). Raises ``UndeliverableMessage`` for an event no one sends, or one whose token is gone."""
+    payload = message.payload
+    username = payload.get("username", "")
     if message.event_type == USER_REGISTERED:
-        username = message.payload["username"]
-        return Notification(
-            event_id=message.event_id,
-            recipient=message.payload["email"],
-            subject="Welcome to users-items",
-            body=f"Hello {username},\n\nyour account is ready. Welcome aboard!\n",
+        subject = "Welcome to users-items"
+        body = f"Hello {username},\n\nyour account is ready. Welcome aboard!\n"
+        # Welcome messages recorded before verification existed hold no token: they are
+        # still welcome.
+        if TOKEN_KEY in payload:
+            body += (
+                "\nPlease confirm your email address by opening this link:\n"
+                f"{_link(app_base_url, 'verify-email', message)}\n"
+            )
+    elif message.event_type == EMAIL_VERIFICATION_REQUESTED:
+        subject = "Confirm your email address"
+        body = (
+            f"Hello {username},\n\nplease confirm your email address by opening this link:\n"
+            f"{_link(app_base_url, 'verify-email', message)}\n"
         )
-    raise UnknownEventType(f"no notification for event type {message.event_type!r}")
+    elif message.event_type == PASSWORD_RESET_REQUESTED:
+        subject = "Reset your password"
+        body = (
+            f"Hello {username},\n\nsomeone (we hope you) asked to reset your password. Open "
+            f"this link to choose a new one:\n{_link(app_base_url, 'reset-password', message)}"
+            "\n\nIf it was not you, ignore this email: your password stays as it is.\n"
+        )
+    elif message.event_type == PASSWORD_CHANGED:
+        subject = "Your password was changed"
+        body = (
+            f"Hello {username},\n\nthe password of your account was just changed, and every "
+            "session was logged out.\nIf it was not you, reset your password now.\n"
+        )
+    elif message.event_type == EMAIL_CHANGED:
+        subject = "Your email address was changed"
+        body = (
+            f"Hello {username},\n\nthe email address of your account was just changed from "
+            "this one to another.\nIf it was not you, reset your password and contact us.\n"
+        )
+    else:
+        raise UnknownEventType(f"no notification for event type {message.event_type!r}")
+    return Notification(
+        event_id=message.event_id,
+        recipient=payload["email"],
+        subject=subject,
+        body=body + _SIGNATURE,
+    )
+
+
+def without_token(payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The payload less its token, or None when it holds none (nothing to scrub)."""
+    if TOKEN_KEY not in payload:
+        return None
+    return {key: value for key, value in payload.items() if key != TOKEN_KEY}
 
 
 class DeliverOutboxMessages:
@@ -69,6 +136,7 @@ class DeliverOutboxMessages:
         notifier: Notifier,
         policy: RetryPolicy | None = None,
         *,
+        app_base_url: str = "http://localhost:3000",
         batch_size: int = 10,
         lease_seconds: float = 60.0,
         clock: Clock = utc_now,
@@ -76,6 +144,7 @@ class DeliverOutboxMessages:
     ) -> None:
         self._uow = uow
         self._notifier = notifier
+        self._app_base_url = app_base_url
         self._policy = policy or RetryPolicy()
         self._batch_size = batch_size
         self._lease = timedelta(seconds=lease_seconds)
@@ -106,8 +175,8 @@ class DeliverOutboxMessages:
 
     async def _deliver(self, message: OutboxMessage) -> str:
         try:
-            await self._notifier.send(notification_for(message))
-        except UnknownEventType as error:
+            await self._notifier.send(notification_for(message, self._app_base_url))
+        except UndeliverableMessage as error:
             await self._record_failure(message, str(error), permanent=True)
             return "dead"
         except Exception as error:
@@ -117,7 +186,10 @@ class DeliverOutboxMessages:
             await self._record_failure(message, f"{type(error).__name__}: {error}", permanent)
             return "dead" if permanent else "retried"
         async with self._uow:
-            await self._uow.outbox.mark_delivered(message.id, self._clock())
+            # The token (a credential) leaves the database with the delivery's record.
+            await self._uow.outbox.mark_delivered(
+                message.id, self._clock(), payload=without_token(message.payload)
+            )
             await self._uow.commit()
         logger.info("delivered outbox message %s (event %s)", message.id, message.event_id)
         return "delivered"
@@ -126,7 +198,14 @@ class DeliverOutboxMessages:
         attempts = message.attempts + 1
         async with self._uow:
             if permanent:
-                await self._uow.outbox.mark_dead(message.id, attempts=attempts, error=error)
+                # A dead message's token is removed too: requeued, it dies again at once (the
+                # person asks for a new email; the old token would have expired by then anyway).
+                await self._uow.outbox.mark_dead(
+                    message.id,
+                    attempts=attempts,
+                    error=error,
+                    payload=without_token(message.payload),
+                )
             else:
                 delay = self._policy.delay_seconds(attempts, self._rng)
                 await self._uow.outbox.schedule_retry(

@@ -98,3 +98,52 @@ class OutboxMessageNotDead(ApplicationError):
     def __init__(self, message_id: int) -> None:
         super().__init__(f"outbox message {message_id} does not exist or is not dead")
         self.message_id = message_id
+
+
+class PasswordRejected(ApplicationError):
+    """A new password breaks the password policy; ``reason`` says how."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field} {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidAccountToken(ApplicationError):
+    """A verification or reset token that is unknown, expired or used (one answer for all)."""
+
+
+class EmailAlreadyVerified(ApplicationError):
+    """A new verification email was asked for an address that is verified already."""
+
+
+class WrongPassword(ApplicationError):
+    """The current password given to confirm a change is not the account's."""
+
+
+class ReauthenticationRequired(ApplicationError):
+    """The change needs a login at most ``max_age_seconds`` old (RFC 9470 step-up)."""
+
+    def __init__(self, max_age_seconds: int) -> None:
+        super().__init__(f"this change needs a login at most {max_age_seconds} s old")
+        self.max_age_seconds = max_age_seconds
+
+
+class NotAdmin(ApplicationError):
+    """Only an administrator may do this."""
+
+    def __init__(self) -> None:
+        super().__init__("only an administrator may do this")
+
+
+class LastActiveAdmin(ApplicationError):
+    """The change would leave no active administrator."""
+
+    def __init__(self) -> None:
+        super().__init__("that would leave no active administrator")
+
+
+class SessionNotFound(ApplicationError):
+    def __init__(self, session_id: int) -> None:
+        super().__init__(f"session {session_id} does not exist")
+        self.session_id = session_id

@@ -37,10 +37,16 @@ class RefreshAccessToken:
                     await self._uow.commit()
                 raise InvalidRefreshToken
             user = await self._uow.users.get(spent.user_id)
-            if user is None or not user.is_active:
+            # A family from before the user's credentials changed is void, even if it escaped
+            # the revocation (a login that raced with the change).
+            if (
+                user is None
+                or not user.is_active
+                or user.credentials_version != spent.credentials_version
+            ):
                 await self._uow.refresh_tokens.revoke_family(spent.family_id, now)
                 await self._uow.commit()
                 raise InvalidRefreshToken
-            pair = await self._issuer.issue(self._uow, spent.user_id, spent.family_id)
+            pair = await self._issuer.issue(self._uow, user, spent)
             await self._uow.commit()
         return pair

@@ -13,13 +13,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.clock import Clock, utc_now
-from application.ports import NewRefreshToken, TokenService, UnitOfWork
+from application.ports import (
+    AccessClaims,
+    NewRefreshToken,
+    StoredRefreshToken,
+    TokenService,
+    UnitOfWork,
+)
+from domain.user import User
 
 REFRESH_TOKEN_BYTES = 32  # 256 bits
 
 
-def hash_refresh_token(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The SHA-256 (hex) of a random token: what is stored of a refresh or account token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+hash_refresh_token = hash_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +51,38 @@ class TokenPairIssuer:
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
         self.clock = clock
 
-    async def issue(self, uow: UnitOfWork, user_id: int, family_id: str | None = None) -> TokenPair:
-        """A new pair; ``family_id`` None starts a new family (a login)."""
+    async def issue(
+        self, uow: UnitOfWork, user: User, family: StoredRefreshToken | None = None
+    ) -> TokenPair:
+        """A new pair: of a new family (a login) when ``family`` is None, else of the family of
+        ``family`` (a refresh), keeping that login's time and credentials version."""
         refresh_token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
         now = self.clock()
+        if family is None:
+            family_id = secrets.token_hex(16)
+            authenticated_at, version = now, user.credentials_version
+        else:
+            family_id = family.family_id
+            authenticated_at, version = family.authenticated_at, family.credentials_version
         await uow.refresh_tokens.add(
             NewRefreshToken(
                 token_hash=hash_refresh_token(refresh_token),
-                family_id=family_id or secrets.token_hex(16),
-                user_id=user_id,
+                family_id=family_id,
+                user_id=user.id,
                 issued_at=now,
                 expires_at=now + self._refresh_ttl,
+                authenticated_at=authenticated_at,
+                credentials_version=version,
             )
         )
-        access = self._tokens.issue(user_id)
+        access = self._tokens.issue(
+            AccessClaims(
+                user_id=user.id,
+                credentials_version=version,
+                auth_time=authenticated_at,
+                session_id=family_id,
+            )
+        )
         return TokenPair(
             access_token=access.token, expires_in=access.expires_in, refresh_token=refresh_token
         )

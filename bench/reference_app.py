@@ -31,13 +31,14 @@ from starlette.routing import Route
 
 SECRET = os.environ.get("REFERENCE_JWT_SECRET", "dev-only-insecure-secret-change-me")
 ISSUER = AUDIENCE = "users-items"
-REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud"]
+REQUIRED_CLAIMS = ["sub", "exp", "iat", "iss", "aud", "auth_time", "ver", "sid"]
 CURSOR_KEY = hashlib.sha256(b"users-items cursor key\x00" + SECRET.encode()).digest()
 ID = struct.Struct(">Q")
 MAX_LIMIT = 100
 
 USER_BY_ID = (
-    "SELECT id, email, username, hashed_password, is_active, created_at FROM users WHERE id = $1"
+    "SELECT id, email, username, hashed_password, is_active, created_at, email_verified, "
+    "is_admin, credentials_version FROM users WHERE id = $1"
 )
 ITEM_COLUMNS = "id, title, description, owner_id, created_at"
 ITEM_BY_ID = f"SELECT {ITEM_COLUMNS} FROM items WHERE id = $1"  # noqa: S608 - constant
@@ -69,7 +70,7 @@ def problem(error: Problem) -> Response:
     return Response(orjson.dumps(body), error.status, media_type="application/problem+json")
 
 
-def caller_id(request: Request) -> int:
+def caller_claims(request: Request) -> tuple[int, object]:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -89,12 +90,13 @@ def caller_id(request: Request) -> int:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.isdigit() or len(subject) > 18:
         raise Problem(401, "Not authenticated")
-    return int(subject)
+    return int(subject), claims["ver"]
 
 
 async def active_caller(connection: asyncpg.Connection, request: Request) -> asyncpg.Record:
-    row = await connection.fetchrow(USER_BY_ID, caller_id(request))
-    if row is None or not row["is_active"]:
+    user_id, version = caller_claims(request)
+    row = await connection.fetchrow(USER_BY_ID, user_id)
+    if row is None or not row["is_active"] or row["credentials_version"] != version:
         raise Problem(401, "Not authenticated")
     return row
 

@@ -35,6 +35,8 @@ class NewUser:
     hashed_password: str
     created_at: datetime
     is_active: bool = True
+    is_admin: bool = False
+    email_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +49,10 @@ class User:
     hashed_password: str
     is_active: bool
     created_at: datetime
+    email_verified: bool = False
+    is_admin: bool = False
+    # Bumped whenever credentials change (password change or reset, log out everywhere,
+    # deactivation): access and refresh tokens carry the version they were issued under, and
+    # one that is older is refused. A counter, not a timestamp, so that credentials issued
+    # within the same second as the change still work.
+    credentials_version: int = 0

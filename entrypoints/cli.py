@@ -25,7 +25,8 @@ from adapters.sqlalchemy.engine import is_sqlite
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from application.create_user import CreateUserCommand
 from application.deactivate_user import DeactivateUserCommand
-from application.errors import ApplicationError, StorageUnavailable
+from application.errors import ApplicationError, PasswordRejected, StorageUnavailable
+from application.manage_user import ManageUserCommand
 from entrypoints import worker_cli
 from entrypoints.container import Container
 from entrypoints.http.metrics import MULTIPROC_DIR_VARIABLE
@@ -101,6 +102,8 @@ def _run(settings: Settings, work: Callable[[Container], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except StorageUnavailable:
         _fail("the database is unavailable; check DATABASE_URL and try again")
+    except PasswordRejected:
+        raise  # bad input: the command says so itself
     except ApplicationError as error:
         _fail(str(error))
     except DBAPIError as error:
@@ -176,17 +179,25 @@ def create_user(
             help="Asked for without echo (and twice) when not given; avoid passing it here.",
         ),
     ],
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
 ) -> None:
-    """Create an active user, as signing up would (same validation, same password hashing)."""
+    """Create an active user, as signing up would (same validation, same password policy, same
+    hashing, the same welcome email with its verification link)."""
     settings = _settings()
     try:
         body = UserCreate(email=email, username=username, password=password)
     except ValidationError as error:
         _fail(f"invalid input: {_messages(error)}", code=2)
     _migrate_if_sqlite(settings, quiet=True)
-    command = CreateUserCommand(email=body.email, username=body.username, password=body.password)
-    user = _run(settings, lambda container: container.create_user().execute(command))
-    typer.echo(f"created user {user.username} (id {user.id})")
+    command = CreateUserCommand(
+        email=body.email, username=body.username, password=body.password, is_admin=admin
+    )
+    try:
+        user = _run(settings, lambda container: container.create_user().execute(command))
+    except PasswordRejected as error:
+        _fail(f"invalid input: password {error.reason}", code=2)
+    role = "administrator" if user.is_admin else "user"
+    typer.echo(f"created {role} {user.username} (id {user.id})")
 
 
 @app.command("deactivate-user")
@@ -206,6 +217,31 @@ def deactivate_user(
     result = _run(settings, lambda container: container.deactivate_user().execute(command))
     state = "deactivated" if result.was_active else "was already inactive"
     typer.echo(f"user {result.user.username} (id {result.user.id}) {state}")
+
+
+def _set_admin(username: str, *, admin: bool) -> None:
+    settings = _settings()
+    _migrate_if_sqlite(settings, quiet=True)
+    command = ManageUserCommand(actor=None, username=username, is_admin=admin)
+    user = _run(settings, lambda container: container.manage_user().execute(command))
+    state = "is now an administrator" if admin else "is no longer an administrator"
+    typer.echo(f"user {user.username} (id {user.id}) {state}")
+
+
+@app.command("grant-admin")
+def grant_admin(
+    user: Annotated[str, typer.Argument(help="The username (case-insensitive).")],
+) -> None:
+    """Make a user an administrator."""
+    _set_admin(user, admin=True)
+
+
+@app.command("revoke-admin")
+def revoke_admin(
+    user: Annotated[str, typer.Argument(help="The username (case-insensitive).")],
+) -> None:
+    """Make an administrator a user again; refused for the last active administrator."""
+    _set_admin(user, admin=False)
 
 
 def main() -> None:

@@ -18,19 +18,31 @@ from adapters.notifiers import LoggingNotifier, SmtpNotifier
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyDatabaseProbe
-from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
+from adapters.sqlalchemy.queries import (
+    SqlAlchemyItemQueries,
+    SqlAlchemySessionQueries,
+    SqlAlchemyUserQueries,
+)
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.zxcvbn_passwords import ZxcvbnCommonPasswords
+from application.account_emails import AccountEmails
 from application.add_item_to_user import AddItemToUser
 from application.authenticate_user import AuthenticateUser
+from application.change_password import ChangePassword
 from application.check_readiness import CheckReadiness
 from application.create_user import CreateUser
 from application.deactivate_user import DeactivateUser
+from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
 from application.deliver_outbox_messages import DeliverOutboxMessages
+from application.end_sessions import EndAllSessions, EndSession
+from application.export_account import ExportAccount
 from application.get_current_user import GetCurrentUser
 from application.get_item import GetItem
 from application.get_user import GetUser
+from application.list_all_users import ListAllUsers
 from application.list_items import ListItems
+from application.list_sessions import ListSessions
 from application.list_user_items import ListUserItems
 from application.list_users import ListUsers
 from application.log_out import LogOut
@@ -40,10 +52,16 @@ from application.manage_outbox import (
     PruneOutbox,
     RequeueOutboxMessage,
 )
+from application.manage_user import ManageUser
+from application.password_policy import PasswordPolicy
+from application.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from application.ports import Notifier
 from application.refresh_access_token import RefreshAccessToken
+from application.throttles import AccountThrottles
 from application.token_pairs import TokenPairIssuer
 from application.update_item import UpdateItem
+from application.update_profile import UpdateProfile
+from application.verify_email import ResendVerificationEmail, VerifyEmail
 from entrypoints.http.cursors import CursorCodec
 from entrypoints.settings import Settings
 
@@ -72,6 +90,7 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
     user_queries = providers.Singleton(SqlAlchemyUserQueries, database=database)
     item_queries = providers.Singleton(SqlAlchemyItemQueries, database=database)
+    session_queries = providers.Singleton(SqlAlchemySessionQueries, database=database)
     password_hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -92,19 +111,30 @@ class Container(containers.DeclarativeContainer):
         tokens=token_service,
         refresh_ttl_seconds=settings.provided.refresh_token_ttl_seconds,
     )
-    # Every named limit (failed logins, ...), in memory or in Redis (decision 0032).
+    # Every named limit (failed logins, account emails), in memory or in Redis (decision 0032).
     throttle = providers.Singleton(
         LimitsThrottle,
         storage=providers.Singleton(storage_for, redis_url=settings.provided.redis_url),
         key_prefix=settings.provided.rate_limit_key_prefix,
         rates=settings.provided.throttle_rates,
     )
+    account_throttles = providers.Singleton(AccountThrottles, throttle=throttle)
+    password_policy = providers.Singleton(
+        PasswordPolicy, common_passwords=providers.Singleton(ZxcvbnCommonPasswords)
+    )
+    account_emails = providers.Singleton(
+        AccountEmails,
+        verification_ttl_seconds=settings.provided.email_verification_ttl_seconds,
+        reset_ttl_seconds=settings.provided.password_reset_ttl_seconds,
+    )
     database_probe = providers.Singleton(SqlAlchemyDatabaseProbe, engine=engine)
     cursor_codec = providers.Singleton(CursorCodec, secret=settings.provided.jwt_secret)
     notifier = providers.Singleton(build_notifier, settings=settings)
 
     # Use cases
-    create_user = providers.Factory(CreateUser, uow=uow, hasher=password_hasher)
+    create_user = providers.Factory(
+        CreateUser, uow=uow, hasher=password_hasher, policy=password_policy, emails=account_emails
+    )
     authenticate_user = providers.Factory(
         AuthenticateUser,
         uow=uow,
@@ -124,6 +154,46 @@ class Container(containers.DeclarativeContainer):
     get_item = providers.Factory(GetItem, items=item_queries)
     update_item = providers.Factory(UpdateItem, uow=uow)
     delete_item = providers.Factory(DeleteItem, uow=uow)
+
+    # Accounts
+    verify_email = providers.Factory(VerifyEmail, uow=uow, emails=account_emails)
+    resend_verification_email = providers.Factory(
+        ResendVerificationEmail, uow=uow, emails=account_emails, throttles=account_throttles
+    )
+    request_password_reset = providers.Factory(
+        RequestPasswordReset, uow=uow, emails=account_emails, throttles=account_throttles
+    )
+    confirm_password_reset = providers.Factory(
+        ConfirmPasswordReset,
+        uow=uow,
+        hasher=password_hasher,
+        policy=password_policy,
+        emails=account_emails,
+    )
+    change_password = providers.Factory(
+        ChangePassword,
+        uow=uow,
+        hasher=password_hasher,
+        policy=password_policy,
+        emails=account_emails,
+        throttles=account_throttles,
+    )
+    update_profile = providers.Factory(
+        UpdateProfile,
+        uow=uow,
+        emails=account_emails,
+        reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
+    )
+    delete_account = providers.Factory(
+        DeleteAccount, uow=uow, reauth_max_age_seconds=settings.provided.reauth_max_age_seconds
+    )
+    end_session = providers.Factory(EndSession, uow=uow)
+    end_all_sessions = providers.Factory(EndAllSessions, uow=uow)
+    manage_user = providers.Factory(ManageUser, uow=uow)
+    list_sessions = providers.Factory(ListSessions, sessions=session_queries)
+    export_account = providers.Factory(ExportAccount, items=item_queries, sessions=list_sessions)
+    list_all_users = providers.Factory(ListAllUsers, users=user_queries)
+
     check_readiness = providers.Factory(
         CheckReadiness, probes=providers.Dict(database=database_probe)
     )
@@ -134,6 +204,7 @@ class Container(containers.DeclarativeContainer):
         uow=uow,
         notifier=notifier,
         policy=settings.provided.retry_policy,
+        app_base_url=settings.provided.app_base_url,
         batch_size=settings.provided.outbox_batch_size,
         lease_seconds=settings.provided.outbox_lease_seconds,
     )

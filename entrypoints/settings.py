@@ -18,6 +18,11 @@ from application.login_attempts import (
     LOGIN_PER_ACCOUNT_AND_ADDRESS,
     LOGIN_PER_ADDRESS,
 )
+from application.throttles import (
+    PASSWORD_RESET_PER_CLIENT,
+    PASSWORD_RESET_PER_EMAIL,
+    VERIFICATION_EMAIL_PER_USER,
+)
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 MIN_PRODUCTION_SECRET_BYTES = 32
@@ -92,6 +97,21 @@ class Settings(BaseSettings):
     server_header_timeout_seconds: float = Field(default=10.0, gt=0)
     server_max_connections: int = Field(default=1000, ge=1)
 
+    # Accounts: emails with tokens, step-up, limits on email-sending endpoints.
+    app_base_url: str = Field(
+        default="http://localhost:3000",
+        description="the front end that email links point to (/verify-email, /reset-password)",
+    )
+    email_verification_ttl_seconds: int = Field(default=48 * 3600, ge=1)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=1)
+    reauth_max_age_seconds: int = Field(default=300, ge=1)
+    password_reset_max_per_email: int = Field(default=5, ge=1)
+    password_reset_email_window_seconds: int = Field(default=3600, ge=1)
+    password_reset_max_per_client: int = Field(default=30, ge=1)
+    password_reset_client_window_seconds: int = Field(default=900, ge=1)
+    verification_email_max_per_user: int = Field(default=5, ge=1)
+    verification_email_window_seconds: int = Field(default=3600, ge=1)
+
     # Logs.
     log_format: LogFormat | None = Field(
         default=None, description="json or console; by default json in production, else console"
@@ -106,6 +126,8 @@ class Settings(BaseSettings):
                 "LOGIN_MAX_FAILURES_PER_ACCOUNT is the ceiling across every address; it cannot "
                 "be below LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"
             )
+        if not self.app_base_url.startswith(("http://", "https://")):
+            raise ValueError("APP_BASE_URL must be an http:// or https:// URL")
         if self.environment is Environment.PRODUCTION:
             if self.jwt_secret == DEFAULT_JWT_SECRET:
                 raise ValueError(
@@ -150,6 +172,15 @@ class Settings(BaseSettings):
             ),
             LOGIN_PER_ACCOUNT.name: Rate(
                 self.login_max_failures_per_account, self.login_account_window_seconds
+            ),
+            PASSWORD_RESET_PER_EMAIL.name: Rate(
+                self.password_reset_max_per_email, self.password_reset_email_window_seconds
+            ),
+            PASSWORD_RESET_PER_CLIENT.name: Rate(
+                self.password_reset_max_per_client, self.password_reset_client_window_seconds
+            ),
+            VERIFICATION_EMAIL_PER_USER.name: Rate(
+                self.verification_email_max_per_user, self.verification_email_window_seconds
             ),
         }
 

@@ -5,7 +5,17 @@ written against them says something true about production.
 """
 
 from adapters.memory.database import InMemoryDatabase
-from adapters.memory.queries import InMemoryItemQueries, InMemoryUserQueries
+from adapters.memory.queries import (
+    InMemoryItemQueries,
+    InMemorySessionQueries,
+    InMemoryUserQueries,
+)
 from adapters.memory.unit_of_work import InMemoryUnitOfWork
 
-__all__ = ["InMemoryDatabase", "InMemoryItemQueries", "InMemoryUnitOfWork", "InMemoryUserQueries"]
+__all__ = [
+    "InMemoryDatabase",
+    "InMemoryItemQueries",
+    "InMemorySessionQueries",
+    "InMemoryUnitOfWork",
+    "InMemoryUserQueries",
+]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from adapters.memory.database import InMemoryState
 from application.ports.outbox import NewOutboxMessage, OutboxMessage, OutboxStatus
+
+
+def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {} if payload is None else {"payload": dict(payload)}
 
 
 class InMemoryOutbox:
@@ -48,16 +53,33 @@ class InMemoryOutbox:
             self._state.outbox[message.id] = message
         return claimed
 
-    async def mark_delivered(self, message_id: int, at: datetime) -> None:
-        self._update(message_id, status=OutboxStatus.DELIVERED, delivered_at=at)
+    async def mark_delivered(
+        self, message_id: int, at: datetime, *, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        self._update(
+            message_id, status=OutboxStatus.DELIVERED, delivered_at=at, **_replacing(payload)
+        )
 
     async def schedule_retry(
         self, message_id: int, *, attempts: int, available_at: datetime, error: str
     ) -> None:
         self._update(message_id, attempts=attempts, available_at=available_at, last_error=error)
 
-    async def mark_dead(self, message_id: int, *, attempts: int, error: str) -> None:
-        self._update(message_id, status=OutboxStatus.DEAD, attempts=attempts, last_error=error)
+    async def mark_dead(
+        self,
+        message_id: int,
+        *,
+        attempts: int,
+        error: str,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._update(
+            message_id,
+            status=OutboxStatus.DEAD,
+            attempts=attempts,
+            last_error=error,
+            **_replacing(payload),
+        )
 
     async def release(self, message_id: int, available_at: datetime) -> None:
         message = self._state.outbox.get(message_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -33,6 +33,8 @@ class InMemoryUserRepository:
             hashed_password=user.hashed_password,
             is_active=user.is_active,
             created_at=user.created_at,
+            email_verified=user.email_verified,
+            is_admin=user.is_admin,
         )
         self._state.users[stored.id] = stored
         return stored
@@ -53,8 +55,51 @@ class InMemoryUserRepository:
             self._state.users[user_id] = replace(user, hashed_password=hashed_password)
 
     async def set_active(self, user_id: int, *, active: bool) -> None:
+        self._change(user_id, is_active=active)
+
+    async def set_admin(self, user_id: int, *, admin: bool) -> None:
+        self._change(user_id, is_admin=admin)
+
+    async def set_email_verified(self, user_id: int, *, verified: bool) -> None:
+        self._change(user_id, email_verified=verified)
+
+    async def change_profile(
+        self, user_id: int, *, username: str, email: str, email_verified: bool
+    ) -> None:
+        others = [u for u in self._state.users.values() if u.id != user_id]
+        taken = []
+        if any(email_key(u.email) == email_key(email) for u in others):
+            taken.append("email")
+        if any(u.username.lower() == username.lower() for u in others):
+            taken.append("username")
+        if taken:
+            raise UserAlreadyExists(tuple(taken))
+        self._change(user_id, username=username, email=email, email_verified=email_verified)
+
+    async def revoke_credentials(self, user_id: int) -> None:
         if (user := self._state.users.get(user_id)) is not None:
-            self._state.users[user_id] = replace(user, is_active=active)
+            self._change(user_id, credentials_version=user.credentials_version + 1)
+
+    async def lock_active_admins(self) -> Sequence[int]:
+        # The unit of work's lock serialises whole transactions already.
+        return sorted(u.id for u in self._state.users.values() if u.is_admin and u.is_active)
+
+    async def delete(self, user_id: int) -> None:
+        # What ON DELETE CASCADE does in SQL.
+        self._state.users.pop(user_id, None)
+        for item_id in [i.id for i in self._state.items.values() if i.owner_id == user_id]:
+            del self._state.items[item_id]
+        for token_hash, token in list(self._state.refresh_tokens.items()):
+            if token.user_id == user_id:
+                del self._state.refresh_tokens[token_hash]
+        account_tokens = self._state.table("account_tokens")
+        for token_hash, account_token in list(account_tokens.items()):
+            if account_token.user_id == user_id:
+                del account_tokens[token_hash]
+
+    def _change(self, user_id: int, **changes: object) -> None:
+        if (user := self._state.users.get(user_id)) is not None:
+            self._state.users[user_id] = replace(user, **changes)  # type: ignore[arg-type]
 
 
 class InMemoryItemRepository:
@@ -101,6 +146,9 @@ class InMemoryRefreshTokenRepository:
             expires_at=token.expires_at,
             spent_at=None,
             revoked_at=None,
+            authenticated_at=token.authenticated_at,
+            credentials_version=token.credentials_version,
+            id=self._state.next_id("refresh_tokens"),
         )
 
     async def get(self, token_hash: str) -> StoredRefreshToken | None:
@@ -121,6 +169,24 @@ class InMemoryRefreshTokenRepository:
 
     async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
         self._revoke(lambda stored: stored.user_id == user_id, now)
+
+    async def revoke_session(self, user_id: int, session_id: int, now: datetime) -> bool:
+        family = [t for t in self._state.refresh_tokens.values() if t.user_id == user_id]
+        first = {}
+        for token in sorted(family, key=lambda t: t.id, reverse=True):
+            first[token.family_id] = token.id
+        family_id = next((f for f, first_id in first.items() if first_id == session_id), None)
+        live = any(
+            t.family_id == family_id
+            and t.spent_at is None
+            and t.revoked_at is None
+            and t.expires_at > now
+            for t in family
+        )
+        if family_id is None or not live:
+            return False
+        await self.revoke_family(family_id, now)
+        return True
 
     def _revoke(self, chosen: Callable[[StoredRefreshToken], bool], now: datetime) -> None:
         for token_hash, stored in list(self._state.refresh_tokens.items()):

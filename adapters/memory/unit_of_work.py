@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.account_tokens import InMemoryAccountTokenRepository
 from adapters.memory.database import InMemoryDatabase, InMemoryState
 from adapters.memory.outbox import InMemoryOutbox
 from adapters.memory.repositories import (
@@ -19,6 +20,7 @@ class InMemoryUnitOfWork:
     items: InMemoryItemRepository
     refresh_tokens: InMemoryRefreshTokenRepository
     outbox: InMemoryOutbox
+    account_tokens: InMemoryAccountTokenRepository
 
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
@@ -31,6 +33,7 @@ class InMemoryUnitOfWork:
         self.items = InMemoryItemRepository(working)
         self.refresh_tokens = InMemoryRefreshTokenRepository(working)
         self.outbox = InMemoryOutbox(working)
+        self.account_tokens = InMemoryAccountTokenRepository(working)
 
     async def __aenter__(self) -> Self:
         await self._database.lock.acquire()

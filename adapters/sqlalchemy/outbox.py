@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,10 @@ def _message(row: Any) -> OutboxMessage:
         delivered_at=utc(row.delivered_at),
         last_error=row.last_error,
     )
+
+
+def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {} if payload is None else {"payload": dict(payload)}
 
 
 class SqlAlchemyOutbox:
@@ -81,8 +85,15 @@ class SqlAlchemyOutbox:
         )
         return sorted((_message(row) for row in result), key=lambda m: m.id)
 
-    async def mark_delivered(self, message_id: int, at: datetime) -> None:
-        await self._update(message_id, status=OutboxStatus.DELIVERED.value, delivered_at=at)
+    async def mark_delivered(
+        self, message_id: int, at: datetime, *, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        await self._update(
+            message_id,
+            status=OutboxStatus.DELIVERED.value,
+            delivered_at=at,
+            **_replacing(payload),
+        )
 
     async def schedule_retry(
         self, message_id: int, *, attempts: int, available_at: datetime, error: str
@@ -91,9 +102,20 @@ class SqlAlchemyOutbox:
             message_id, attempts=attempts, available_at=available_at, last_error=error
         )
 
-    async def mark_dead(self, message_id: int, *, attempts: int, error: str) -> None:
+    async def mark_dead(
+        self,
+        message_id: int,
+        *,
+        attempts: int,
+        error: str,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
         await self._update(
-            message_id, status=OutboxStatus.DEAD.value, attempts=attempts, last_error=error
+            message_id,
+            status=OutboxStatus.DEAD.value,
+            attempts=attempts,
+            last_error=error,
+            **_replacing(payload),
         )
 
     async def release(self, message_id: int, available_at: datetime) -> None:

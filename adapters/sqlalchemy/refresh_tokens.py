@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import utc
@@ -20,6 +20,9 @@ _COLUMNS = (
     refresh_tokens.c.expires_at,
     refresh_tokens.c.spent_at,
     refresh_tokens.c.revoked_at,
+    refresh_tokens.c.authenticated_at,
+    refresh_tokens.c.credentials_version,
+    refresh_tokens.c.id,
 )
 
 
@@ -32,6 +35,9 @@ def _stored(row: Any) -> StoredRefreshToken:
         expires_at=utc(row.expires_at),
         spent_at=utc(row.spent_at),
         revoked_at=utc(row.revoked_at),
+        authenticated_at=utc(row.authenticated_at),
+        credentials_version=row.credentials_version,
+        id=row.id,
     )
 
 
@@ -47,6 +53,8 @@ class SqlAlchemyRefreshTokenRepository:
                 user_id=token.user_id,
                 issued_at=token.issued_at,
                 expires_at=token.expires_at,
+                authenticated_at=token.authenticated_at,
+                credentials_version=token.credentials_version,
             )
         )
 
@@ -82,6 +90,36 @@ class SqlAlchemyRefreshTokenRepository:
 
     async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
         await self._revoke(refresh_tokens.c.user_id == user_id, now)
+
+    async def revoke_session(self, user_id: int, session_id: int, now: datetime) -> bool:
+        first = refresh_tokens.alias("first")
+        earlier = refresh_tokens.alias("earlier")
+        # The family whose first token (none earlier in the family) is `session_id`.
+        family_id = (
+            await self._connection.execute(
+                select(first.c.family_id).where(
+                    first.c.id == session_id,
+                    first.c.user_id == user_id,
+                    ~exists().where(
+                        earlier.c.family_id == first.c.family_id, earlier.c.id < first.c.id
+                    ),
+                )
+            )
+        ).scalar_one_or_none()
+        if family_id is None:
+            return False
+        # Its live token, if any: the one that could still be refreshed.
+        result = await self._connection.execute(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.family_id == family_id,
+                refresh_tokens.c.revoked_at.is_(None),
+                refresh_tokens.c.spent_at.is_(None),
+                refresh_tokens.c.expires_at > now,
+            )
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
 
     async def _revoke(self, chosen: ColumnElement[bool], now: datetime) -> None:
         await self._connection.execute(

@@ -7,6 +7,7 @@ its cache key per call costs more CPU than the round trip (docs/decisions/0027).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, insert, select, update
@@ -42,6 +43,8 @@ class SqlAlchemyUserRepository:
             "hashed_password": user.hashed_password,
             "is_active": user.is_active,
             "created_at": user.created_at,
+            "is_admin": user.is_admin,
+            "email_verified": user.email_verified,
         }
         try:
             new_id = (await self._connection.execute(_INSERT_USER, values)).scalar_one()
@@ -54,6 +57,8 @@ class SqlAlchemyUserRepository:
             hashed_password=user.hashed_password,
             is_active=user.is_active,
             created_at=user.created_at,
+            email_verified=user.email_verified,
+            is_admin=user.is_admin,
         )
 
     async def get(self, user_id: int) -> User | None:
@@ -74,6 +79,56 @@ class SqlAlchemyUserRepository:
         await self._connection.execute(
             update(users).where(users.c.id == user_id).values(is_active=active)
         )
+
+    async def set_admin(self, user_id: int, *, admin: bool) -> None:
+        await self._connection.execute(
+            update(users).where(users.c.id == user_id).values(is_admin=admin)
+        )
+
+    async def set_email_verified(self, user_id: int, *, verified: bool) -> None:
+        await self._connection.execute(
+            update(users).where(users.c.id == user_id).values(email_verified=verified)
+        )
+
+    async def change_profile(
+        self, user_id: int, *, username: str, email: str, email_verified: bool
+    ) -> None:
+        try:
+            await self._connection.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(
+                    username=username,
+                    email=email,
+                    email_key=email_key(email),
+                    email_verified=email_verified,
+                )
+            )
+        except IntegrityError as error:
+            raise translate_integrity_error(error) from error
+
+    async def revoke_credentials(self, user_id: int) -> None:
+        await self._connection.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(credentials_version=users.c.credentials_version + 1)
+        )
+
+    async def lock_active_admins(self) -> Sequence[int]:
+        # FOR UPDATE on PostgreSQL: two admins demoting each other at once are serialised here,
+        # and the second, once the first committed, re-reads the rows and sees one admin left.
+        # SQLite's writers are serialised already (BEGIN IMMEDIATE); it omits the clause.
+        rows = await self._connection.execute(
+            select(users.c.id)
+            .where(users.c.is_admin, users.c.is_active)
+            .order_by(users.c.id)
+            .with_for_update()
+        )
+        return [row[0] for row in rows]
+
+    async def delete(self, user_id: int) -> None:
+        # Items, refresh tokens and account tokens go with it (ON DELETE CASCADE).
+        await self._connection.execute(delete(users).where(users.c.id == user_id))
 
     async def _one(self, statement: Select[Any], parameters: dict[str, Any]) -> User | None:
         row = (await self._connection.execute(statement, parameters)).first()

@@ -18,6 +18,9 @@ USER_COLUMNS = (
     users.c.hashed_password,
     users.c.is_active,
     users.c.created_at,
+    users.c.email_verified,
+    users.c.is_admin,
+    users.c.credentials_version,
 )
 ITEM_COLUMNS = (
     items.c.id,
@@ -53,6 +56,9 @@ def user_from_row(row: Sequence[Any]) -> User:
         hashed_password=row[3],
         is_active=row[4],
         created_at=utc(row[5]),
+        email_verified=row[6],
+        is_admin=row[7],
+        credentials_version=row[8],
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     true,
 )
@@ -49,6 +50,11 @@ users = Table(
     Column("hashed_password", String(255), nullable=False),
     Column("is_active", Boolean(), nullable=False, server_default=true()),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("email_verified", Boolean(), nullable=False, server_default=false()),
+    Column("is_admin", Boolean(), nullable=False, server_default=false()),
+    # domain.user.User.credentials_version: bumped when credentials change; tokens of an older
+    # version are refused.
+    Column("credentials_version", Integer(), nullable=False, server_default="0"),
     sqlite_autoincrement=True,
 )
 # Case-insensitive uniqueness: the database, not a prior SELECT, decides a race. Usernames are
@@ -92,11 +98,38 @@ refresh_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("spent_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # When the login that began this family happened (the access tokens' auth_time claim: a
+    # refresh never makes a login fresh), and the user's credentials version at that login.
+    Column("authenticated_at", DateTime(timezone=True), nullable=False),
+    Column("credentials_version", Integer(), nullable=False, server_default="0"),
     sqlite_autoincrement=True,
 )
 Index("uq_refresh_tokens_token_hash", refresh_tokens.c.token_hash, unique=True)
 Index("ix_refresh_tokens_family_id", refresh_tokens.c.family_id)
 Index("ix_refresh_tokens_user_id", refresh_tokens.c.user_id)
+
+# Email-verification and password-reset tokens: only the SHA-256 of each (hex). `used_at` is set
+# by a conditional UPDATE, so a token is used once however many requests race with it.
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column(
+        "user_id",
+        Id,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("uq_account_tokens_token_hash", account_tokens.c.token_hash, unique=True)
+Index("ix_account_tokens_user_id_kind", account_tokens.c.user_id, account_tokens.c.kind)
+
 # The transactional outbox: CreateUser records events here in its own transaction; the worker
 # (`users-items worker`) delivers them. `available_at` is both the retry backoff and a claim's
 # lease: a worker that dies mid-delivery lets its claims become available again.

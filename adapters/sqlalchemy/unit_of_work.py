@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.account_tokens import SqlAlchemyAccountTokenRepository
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.refresh_tokens import SqlAlchemyRefreshTokenRepository
@@ -27,6 +28,7 @@ class SqlAlchemyUnitOfWork:
     items: SqlAlchemyItemRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     outbox: SqlAlchemyOutbox
+    account_tokens: SqlAlchemyAccountTokenRepository
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
         self._database = database
@@ -41,6 +43,7 @@ class SqlAlchemyUnitOfWork:
         self.items = SqlAlchemyItemRepository(connection)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(connection)
         self.outbox = SqlAlchemyOutbox(connection)
+        self.account_tokens = SqlAlchemyAccountTokenRepository(connection)
         return self
 
     async def __aexit__(

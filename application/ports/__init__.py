@@ -4,7 +4,7 @@ from application.ports.health_probe import HealthProbe
 from application.ports.notifier import Notification, NotificationFailed, Notifier
 from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 from application.ports.password_hasher import PasswordHasher
-from application.ports.queries import ItemQueries, UserQueries
+from application.ports.queries import ItemQueries, Session, SessionQueries, UserQueries
 from application.ports.refresh_tokens import (
     NewRefreshToken,
     RefreshTokenRepository,
@@ -12,10 +12,11 @@ from application.ports.refresh_tokens import (
 )
 from application.ports.repositories import ItemRepository, UserRepository
 from application.ports.throttle import Count, Limit, Throttle
-from application.ports.token_service import AccessToken, TokenService
+from application.ports.token_service import AccessClaims, AccessToken, TokenService
 from application.ports.unit_of_work import UnitOfWork
 
 __all__ = [
+    "AccessClaims",
     "AccessToken",
     "Count",
     "HealthProbe",
@@ -32,6 +33,8 @@ __all__ = [
     "OutboxStatus",
     "PasswordHasher",
     "RefreshTokenRepository",
+    "Session",
+    "SessionQueries",
     "StoredRefreshToken",
     "Throttle",
     "TokenService",

@@ -52,7 +52,11 @@ class Outbox(Protocol):
         serialise transactions."""
         ...
 
-    async def mark_delivered(self, message_id: int, at: datetime) -> None: ...
+    async def mark_delivered(
+        self, message_id: int, at: datetime, *, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        """Record the delivery; a ``payload`` replaces the stored one (to remove a token)."""
+        ...
 
     async def schedule_retry(
         self, message_id: int, *, attempts: int, available_at: datetime, error: str
@@ -60,7 +64,16 @@ class Outbox(Protocol):
         """Record a failed attempt; the message is claimable again from ``available_at``."""
         ...
 
-    async def mark_dead(self, message_id: int, *, attempts: int, error: str) -> None: ...
+    async def mark_dead(
+        self,
+        message_id: int,
+        *,
+        attempts: int,
+        error: str,
+        payload: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Give up on the message; a ``payload`` replaces the stored one (to remove a token)."""
+        ...
 
     async def release(self, message_id: int, available_at: datetime) -> None:
         """Hand a claimed, unattempted message back (the worker is stopping)."""

@@ -14,6 +14,8 @@ class NewRefreshToken:
     user_id: int
     issued_at: datetime
     expires_at: datetime
+    authenticated_at: datetime  # when the family's login happened (the auth_time claim)
+    credentials_version: int  # the user's at that login; a later change voids the family
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,10 @@ class StoredRefreshToken:
     expires_at: datetime
     spent_at: datetime | None
     revoked_at: datetime | None
+    authenticated_at: datetime
+    credentials_version: int
+    # The row's id; a session (a family) is named by the id of its first token.
+    id: int = 0
 
 
 class RefreshTokenRepository(Protocol):
@@ -44,4 +50,9 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
         """Revoke every token of every family of the user that is not revoked yet."""
+        ...
+
+    async def revoke_session(self, user_id: int, session_id: int, now: datetime) -> bool:
+        """Revoke the family whose first token has id ``session_id``, if it is the user's and
+        still holds a live token (unspent, unrevoked, unexpired at ``now``); else False."""
         ...

@@ -3,6 +3,7 @@ serve screens are query ports, queries.py). Repositories never commit: the unit 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from domain.item import Item, NewItem
@@ -31,6 +32,30 @@ class UserRepository(Protocol):
 
     async def set_active(self, user_id: int, *, active: bool) -> None:
         """Switch an existing user on or off; an unknown id changes nothing."""
+        ...
+
+    async def set_admin(self, user_id: int, *, admin: bool) -> None: ...
+
+    async def set_email_verified(self, user_id: int, *, verified: bool) -> None: ...
+
+    async def change_profile(
+        self, user_id: int, *, username: str, email: str, email_verified: bool
+    ) -> None:
+        """Raises ``UserAlreadyExists`` when the new email or username belongs to another user."""
+        ...
+
+    async def revoke_credentials(self, user_id: int) -> None:
+        """Bump the user's credentials version: every token issued before is refused."""
+        ...
+
+    async def lock_active_admins(self) -> Sequence[int]:
+        """The ids of the active admins, locked until the transaction ends: of two transactions
+        that each check "another admin is left" and then demote one, the second waits and sees
+        the first's change."""
+        ...
+
+    async def delete(self, user_id: int) -> None:
+        """Delete the user and everything they own (items, refresh and account tokens)."""
         ...
 
 

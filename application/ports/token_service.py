@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -12,10 +13,20 @@ class AccessToken:
     expires_in: int  # seconds
 
 
-class TokenService(Protocol):
-    def issue(self, user_id: int) -> AccessToken: ...
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What an access token says about its bearer."""
 
-    def verify(self, token: str) -> int:
-        """The user id the token was issued for. Raises ``NotAuthenticated`` when the token is
+    user_id: int
+    credentials_version: int  # the user's when the token's login happened
+    auth_time: datetime  # when that login happened (RFC 9470); refreshes keep it
+    session_id: str  # the refresh-token family of that login
+
+
+class TokenService(Protocol):
+    def issue(self, claims: AccessClaims) -> AccessToken: ...
+
+    def verify(self, token: str) -> AccessClaims:
+        """The claims of a valid token. Raises ``NotAuthenticated`` when the token is
         malformed, forged, expired or lacks a claim."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.ports.account_tokens import AccountTokenRepository
 from application.ports.outbox import Outbox
 from application.ports.refresh_tokens import RefreshTokenRepository
 from application.ports.repositories import ItemRepository, UserRepository
@@ -24,6 +25,9 @@ class UnitOfWork(Protocol):
 
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def account_tokens(self) -> AccountTokenRepository: ...
 
     @property
     def outbox(self) -> Outbox:

@@ -25,14 +25,32 @@ from entrypoints.http.middleware import (
 from entrypoints.http.observability import RequestObservabilityMiddleware
 from entrypoints.http.openapi import build_schema
 from entrypoints.http.problems import REQUEST_ID_HEADER, install_problem_handlers
-from entrypoints.http.routers import auth, health, items, metrics, users
+from entrypoints.http.routers import account, admin, auth, health, items, metrics, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Every router of the API, in the order of the schema's paths.
-ROUTERS = (users.router, items.router, auth.router, health.router, metrics.router)
+ROUTERS = (
+    users.router,
+    account.router,
+    items.router,
+    auth.router,
+    admin.router,
+    health.router,
+    metrics.router,
+)
 OPENAPI_TAGS = [
-    {"name": "auth", "description": "Log in: exchange credentials for tokens."},
+    {
+        "name": "auth",
+        "description": "Log in: exchange credentials for tokens; verify an email address; "
+        "reset a forgotten password.",
+    },
     {"name": "users", "description": "Sign up, your own account, public profiles."},
+    {
+        "name": "account",
+        "description": "Your own account: profile, password, email verification, sessions, "
+        "export, deletion.",
+    },
+    {"name": "admin", "description": "Administrators: every user's account."},
     {"name": "items", "description": "Items, each owned by one user."},
     {"name": "health", "description": "Liveness and readiness probes for load balancers."},
     {"name": "operations", "description": "Prometheus metrics."},

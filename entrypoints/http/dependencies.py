@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
 # annotations.
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
 
 from application.errors import NotAuthenticated
-from application.get_current_user import GetCurrentUser
+from application.get_current_user import Caller, GetCurrentUser
 from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from domain.user import User
 from entrypoints.container import Container
@@ -33,10 +34,14 @@ bearer_token = OAuth2PasswordBearer(
 )
 
 
-@resolves(Container.get_current_user)
-async def current_user(
-    request: Request, token: Annotated[str | None, Depends(bearer_token)]
-) -> AsyncIterator[User]:
+def client_address(request: Request) -> str | None:
+    """The TCP peer; behind a proxy, uvicorn's --proxy-headers (on in `serve`) puts the client
+    from X-Forwarded-For here when the proxy is in FORWARDED_ALLOW_IPS."""
+    return request.client.host if request.client else None
+
+
+@asynccontextmanager
+async def _authenticated(request: Request, token: str | None) -> AsyncIterator[Caller]:
     """The caller; and, until the route's function returns, the one database connection that
     the caller look-up, the route's queries and its unit of work share (docs/decisions/0038)."""
     if not token:
@@ -49,9 +54,27 @@ async def current_user(
         yield await get_current_user.execute(token)
 
 
+@resolves(Container.get_current_user)
+async def current_user(
+    request: Request, token: Annotated[str | None, Depends(bearer_token)]
+) -> AsyncIterator[User]:
+    async with _authenticated(request, token) as caller:
+        yield caller.user
+
+
+@resolves(Container.get_current_user)
+async def current_caller(
+    request: Request, token: Annotated[str | None, Depends(bearer_token)]
+) -> AsyncIterator[Caller]:
+    """The caller with their access token's claims (its login's time, its session)."""
+    async with _authenticated(request, token) as caller:
+        yield caller
+
+
 # scope="function": the connection goes back when the route's function returns, before the
 # response is serialised and sent.
 CurrentUser = Annotated[User, Depends(current_user, scope="function")]
+CurrentCaller = Annotated[Caller, Depends(current_caller, scope="function")]
 
 _ID_RANGE = Path(ge=1, le=2**63 - 1, json_schema_extra={"format": "int64"})
 UserIdPath = Annotated[int, _ID_RANGE]

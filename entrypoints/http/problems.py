@@ -24,19 +24,27 @@ from starlette.types import ExceptionHandler
 
 from application.errors import (
     ApplicationError,
+    EmailAlreadyVerified,
+    InvalidAccountToken,
     InvalidCredentials,
     InvalidRefreshToken,
     ItemNotFound,
+    LastActiveAdmin,
+    NotAdmin,
     NotAuthenticated,
     NotReady,
     NotResourceOwner,
     PasswordHashingBusy,
+    PasswordRejected,
+    ReauthenticationRequired,
+    SessionNotFound,
     StorageUnavailable,
     Throttled,
     ThrottleUnavailable,
     UserAlreadyExists,
     UsernameNotFound,
     UserNotFound,
+    WrongPassword,
 )
 from entrypoints.http.security_headers import security_headers
 
@@ -199,6 +207,64 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
         lambda e: "The service is busy; try again shortly.",
         "Password hashing is saturated; retry after `Retry-After` seconds.",
         headers={"Retry-After": lambda e: str(e.retry_after_seconds)},
+    ),
+    PasswordRejected: _Mapping(
+        422,
+        lambda e: f"The {e.field.replace('_', ' ')} {e.reason}.",
+        "The password is refused by the password policy (too short or long, among the 10,000 "
+        "most common, or containing the username or the email's local part); `errors` says why.",
+        extensions=lambda e: {"errors": [{"field": f"body.{e.field}", "message": e.reason}]},
+        model=ProblemWithErrors,
+    ),
+    InvalidAccountToken: _Mapping(
+        400,
+        lambda e: "The token is unknown, expired or already used; ask for a new email.",
+        "The emailed token is unknown, expired or already used.",
+    ),
+    EmailAlreadyVerified: _Mapping(
+        409,
+        lambda e: "The email address is verified already.",
+        "The email address is verified already; `errors` names it.",
+        extensions=lambda e: {"errors": [{"field": "email", "message": "is verified already"}]},
+        model=ProblemWithErrors,
+    ),
+    WrongPassword: _Mapping(
+        403,
+        lambda e: "The current password is not correct.",
+        "The current password is wrong (it counts as a failed login).",
+    ),
+    ReauthenticationRequired: _Mapping(
+        401,
+        lambda e: (
+            f"This change needs a login at most {e.max_age_seconds} seconds old; log in "
+            "again with your password."
+        ),
+        "The change needs a fresh login (RFC 9470): at most REAUTH_MAX_AGE_SECONDS old.",
+        # RFC 9470 section 3: the challenge names the error and the maximum age of a login.
+        headers={
+            "WWW-Authenticate": lambda e: (
+                f'Bearer error="insufficient_user_authentication", max_age={e.max_age_seconds}'
+            )
+        },
+    ),
+    NotAdmin: _Mapping(
+        403, lambda e: "Only an administrator may do this.", "The caller is not an admin."
+    ),
+    LastActiveAdmin: _Mapping(
+        409,
+        lambda e: "This change would leave no active administrator.",
+        "The change would leave no active admin; `errors` names the field.",
+        extensions=lambda e: {
+            "errors": [
+                {"field": "is_admin", "message": "the last active administrator must stay one"}
+            ]
+        },
+        model=ProblemWithErrors,
+    ),
+    SessionNotFound: _Mapping(
+        404,
+        lambda e: f"You have no session {e.session_id}.",
+        "The caller has no session with this id.",
     ),
     NotReady: _Mapping(
         503,

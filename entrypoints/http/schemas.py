@@ -273,6 +273,8 @@ class UserPublic(BaseModel):
 
 class UserPrivate(UserPublic):
     email: Annotated[str, Field(max_length=EMAIL_MAX_LENGTH, json_schema_extra={"format": "email"})]
+    email_verified: bool
+    is_admin: bool
 
 
 class ItemOut(BaseModel):
@@ -297,6 +299,11 @@ NextCursor = Annotated[
 class UserPage(BaseModel):
     items: list[UserPublic] = Field(max_length=MAX_PAGE_SIZE)
     next_cursor: NextCursor
+
+
+class UserPrivatePage(BaseModel):
+    items: list[UserPrivate]
+    next_cursor: str | None
 
 
 class ItemPage(BaseModel):
@@ -345,3 +352,133 @@ class Health(BaseModel):
 
 class Readiness(Health):
     checks: dict[str, Literal["ok"]]
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+# A token from an email: secrets.token_urlsafe(32) is 43 characters. A string of another shape
+# is simply unknown (400), like any token we never issued; only absurd lengths are a 422.
+AccountToken = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_storable),
+    Field(examples=["Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"]),
+]
+
+
+class TokenBody(RequestModel):
+    """The token of a verification link (``/verify-email?token=...``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"}]}
+    )
+
+    token: AccountToken
+
+
+class PasswordResetRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: Email
+
+
+class PasswordResetConfirm(RequestModel):
+    """The token of a reset link (``/reset-password?token=...``) and the new password."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI",
+                    "new_password": "a new horse battery staple",
+                }
+            ]
+        }
+    )
+
+    token: AccountToken
+    new_password: Password
+
+
+class PasswordChange(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "correct horse battery staple",
+                    "new_password": "a new horse battery staple",
+                }
+            ]
+        }
+    )
+
+    current_password: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
+        AfterValidator(_storable),
+    ]
+    new_password: Password
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("may be left out, but not null")
+    return value
+
+
+class UserUpdate(RequestModel):
+    """Send only what changes. A new email needs a login at most REAUTH_MAX_AGE_SECONDS old."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "ada_l"}]})
+
+    # Optional but never null: the schema says so, the validator enforces it.
+    username: Annotated[
+        Username | None,
+        WithJsonSchema({"type": "string", "pattern": USERNAME_PATTERN, "examples": ["ada_l"]}),
+    ] = None
+    email: Annotated[
+        Email | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "format": "email",
+                "maxLength": EMAIL_MAX_LENGTH,
+                "examples": ["ada@example.org"],
+            }
+        ),
+    ] = None
+
+    _present_fields_not_null = field_validator("username", "email")(_not_null)
+
+
+class AdminUserUpdate(RequestModel):
+    """Send only what changes: ``is_active`` (deactivate, reactivate), ``is_admin``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
+
+    is_active: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
+    is_admin: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
+
+    _present_fields_not_null = field_validator("is_active", "is_admin")(_not_null)
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(title="Session")
+
+    id: int
+    created_at: datetime = Field(description="the login")
+    last_used_at: datetime = Field(description="the last refresh (the login, if none yet)")
+    current: bool = Field(description="the session of the access token that asked")
+
+
+class SessionPage(BaseModel):
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
+class AccountExport(BaseModel):
+    """Everything stored about the caller (streamed as one JSON document)."""
+
+    user: UserPrivate
+    items: list[ItemOut]
+    sessions: list[SessionOut]

@@ -22,7 +22,7 @@ JWT_ISSUER = JWT_AUDIENCE = "users-items"
 MIB_PLUS_ONE = 1024 * 1024 + 1
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 USER_PUBLIC_FIELDS = {"id", "username", "is_active", "created_at"}
-USER_PRIVATE_FIELDS = USER_PUBLIC_FIELDS | {"email"}
+USER_PRIVATE_FIELDS = USER_PUBLIC_FIELDS | {"email", "email_verified", "is_admin"}
 ITEM_FIELDS = {"id", "title", "description", "owner_id", "created_at"}
 
 
@@ -117,6 +117,9 @@ def make_token(
         "exp": now + lifetime,
         "iss": JWT_ISSUER,
         "aud": JWT_AUDIENCE,
+        "auth_time": now,
+        "ver": 0,
+        "sid": "s" * 32,
         **claims,
     }
     payload = {name: value for name, value in payload.items() if value is not None}

@@ -40,6 +40,10 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, int, int]] = [
     ("GET", "/items/{item}", None, 200, 200),
     ("PATCH", "/items/{item}", {"title": "Changed"}, 403, 200),
     ("DELETE", "/items/{item}", None, 403, 204),
+    ("GET", "/users/me/sessions", None, 200, 200),
+    ("GET", "/users/me/export", None, 200, 200),
+    ("GET", "/admin/users", None, 403, 403),
+    ("PATCH", "/admin/users/{ada}", {"is_active": False}, 403, 403),
 ]
 CALLERS = ["no-token", "garbage", "expired", "other-user", "owner"]
 

@@ -27,7 +27,9 @@ async def test_unknown_path_is_404_problem(
     [
         ("DELETE", "/users", "GET, HEAD, POST"),
         ("PUT", "/users/1", "GET, HEAD"),
-        ("PATCH", "/users/me", "GET, HEAD"),
+        ("PUT", "/users/me", "DELETE, GET, HEAD, PATCH"),
+        ("GET", "/users/me/password", "POST"),
+        ("POST", "/admin/users", "GET, HEAD"),
         ("POST", "/items", "GET, HEAD"),
         ("PUT", "/items/1", "DELETE, GET, HEAD, PATCH"),
         ("POST", "/items/1", "DELETE, GET, HEAD, PATCH"),

@@ -37,6 +37,7 @@ async def test_sign_up_returns_the_private_user_and_its_location(
     assert body["username"] == "ada"
     assert body["email"] == "ada@example.com"
     assert body["is_active"] is True
+    assert (body["email_verified"], body["is_admin"]) == (False, False)
     assert RFC3339.match(body["created_at"]), body["created_at"]
     assert response.headers["location"] == f"/users/{body['id']}"
     assert PASSWORD not in response.text

@@ -22,6 +22,8 @@ def new_token(
         user_id=user_id,
         issued_at=NOW,
         expires_at=NOW + ttl,
+        authenticated_at=NOW - timedelta(hours=1),
+        credentials_version=2,
     )
 
 
@@ -51,6 +53,9 @@ async def test_a_stored_token_is_found_by_its_hash(uow_factory: UowFactory) -> N
         expires_at=NOW + timedelta(days=1),
         spent_at=None,
         revoked_at=None,
+        authenticated_at=NOW - timedelta(hours=1),
+        credentials_version=2,
+        id=found.id if found else 0,
     )
     assert await stored(uow_factory, "b" * 64) is None
 

@@ -189,6 +189,8 @@ def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) ->
         (["migrate"], "Apply every pending database migration"),
         (["create-user"], "Create an active user"),
         (["deactivate-user"], "Deactivate a user"),
+        (["grant-admin"], "Make a user an administrator"),
+        (["revoke-admin"], "refused for the last active administrator"),
     ],
 )
 def test_every_command_has_help(command: list[str], says: str) -> None:
@@ -204,3 +206,43 @@ def test_a_missing_option_is_an_error_without_a_traceback() -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "--username" in result.output
+
+
+def test_create_user_refuses_a_common_password_saying_why(cli_database: str) -> None:
+    username = _name()
+
+    result = _create(username, "password123\npassword123\n")
+
+    assert result.exit_code == 2
+    assert "most common passwords" in _one_line_error(result)
+    assert _stored(cli_database, username) is None
+
+
+def test_admins_are_created_granted_and_revoked_but_never_the_last(cli_database: str) -> None:
+    root, other = _name(), _name()
+    created = runner.invoke(
+        app,
+        ["create-user", "--admin", "--email", f"{root}@example.com", "--username", root],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert f"created administrator {root}" in created.stdout
+    assert _create(other).exit_code == 0
+    stored_root = _stored(cli_database, root)
+    assert stored_root is not None
+    assert stored_root.is_admin
+
+    granted = runner.invoke(app, ["grant-admin", other.upper()])
+    assert granted.exit_code == 0, granted.output
+    assert "is now an administrator" in granted.stdout
+    revoked = runner.invoke(app, ["revoke-admin", root])
+    assert revoked.exit_code == 0, revoked.output
+    assert "is no longer an administrator" in revoked.stdout
+
+    last = runner.invoke(app, ["revoke-admin", other])
+    assert last.exit_code == 1
+    assert "active admin" in _one_line_error(last)
+    assert [_stored(cli_database, n).is_admin for n in (root, other)] == [False, True]  # type: ignore[union-attr]
+    unknown = runner.invoke(app, ["grant-admin", _name()])
+    assert unknown.exit_code == 1
+    assert "no user is called" in _one_line_error(unknown)

@@ -118,6 +118,10 @@ def test_the_indexes_the_queries_need_exist(empty_database_url: str) -> None:
     assert "unique index" in found["uq_refresh_tokens_token_hash"]
     assert found["uq_refresh_tokens_token_hash"].endswith("(token_hash)")
     assert found["ix_refresh_tokens_family_id"].endswith("(family_id)")
+    # A verification or reset is a look-up by token hash; issuing voids by user and kind.
+    assert "unique index" in found["uq_account_tokens_token_hash"]
+    assert found["uq_account_tokens_token_hash"].endswith("(token_hash)")
+    assert found["ix_account_tokens_user_id_kind"].endswith("(user_id, kind)")
 
 
 # --- 0004: email keys by NFKC + case folding, IDNA domains in ASCII --------------------------
@@ -193,4 +197,53 @@ def test_0004_refuses_colliding_emails_then_normalises_them_and_goes_back_down(
         "ada@xn--bcher-kva.de",
     )
     upgrade_to_head(empty_database_url)
-    assert _inspect(empty_database_url, _current_revision) == "0004"
+    assert _inspect(empty_database_url, _current_revision) == "0005"
+
+
+def test_0005_keeps_existing_rows_valid_up_and_down(empty_database_url: str) -> None:
+    """Users, items and refresh tokens from before the accounts revision: up, they are
+    unverified non-admins at credentials version 0 whose tokens' login time is their issue
+    time; down again, nothing is lost (no table copy cascades into items)."""
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0003")
+
+    def seed(connection: Connection) -> None:
+        connection.exec_driver_sql(
+            "INSERT INTO users (id, email, email_key, username, hashed_password, is_active, "
+            "created_at) VALUES (1, 'ada@example.com', 'ada@example.com', 'ada', 'h', true, "
+            "'2026-11-01 10:00:00+00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO items (id, title, owner_id, created_at) "
+            "VALUES (1, 'Lamp', 1, '2026-11-01 10:00:00+00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at) "
+            "VALUES ('h1', 'f1', 1, '2026-11-02 10:00:00+00:00', '2026-11-16 10:00:00+00:00')"
+        )
+        connection.commit()
+
+    def read(connection: Connection) -> tuple[Any, ...]:
+        user = connection.exec_driver_sql(
+            "SELECT email_verified, is_admin, credentials_version FROM users"
+        ).one()
+        token = connection.exec_driver_sql(
+            "SELECT authenticated_at = issued_at, credentials_version FROM refresh_tokens"
+        ).one()
+        return tuple(user), tuple(token)
+
+    def counts(connection: Connection) -> tuple[int, ...]:
+        return tuple(
+            connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()  # noqa: S608
+            for table in ("users", "items", "refresh_tokens")
+        )
+
+    _inspect(empty_database_url, seed)
+    command.upgrade(config, "head")
+
+    assert _inspect(empty_database_url, read) == ((False, False, 0), (True, 0))
+    assert _inspect(empty_database_url, counts) == (1, 1, 1)
+
+    command.downgrade(config, "0003")
+    assert _inspect(empty_database_url, counts) == (1, 1, 1)
+    assert "account_tokens" not in _inspect(empty_database_url, _tables)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -56,8 +57,15 @@ def test_the_access_log_line_names_the_request_id(
 
     httpx.get(f"{base_url}/health/live", headers={"X-Request-ID": "trace-me.42"})
 
-    log = (tmp_path / "serve.log").read_text()
-    assert any("trace-me.42" in line and "/health/live" in line for line in log.splitlines())
+    # The access line is written once the response has gone out: it may land a moment after the
+    # client has its answer.
+    deadline = time.monotonic() + 10
+    while True:
+        log = (tmp_path / "serve.log").read_text()
+        if any("trace-me.42" in line and "/health/live" in line for line in log.splitlines()):
+            break
+        assert time.monotonic() < deadline, log
+        time.sleep(0.05)
 
 
 @pytest.mark.postgres

@@ -65,3 +65,35 @@ def test_two_processes_share_one_failure_count(serve_with_redis: Callable[[], st
         throttled = httpx.post(f"{instance}/auth/token", data=wrong)
         assert throttled.status_code == 429, throttled.text
         assert int(throttled.headers["retry-after"]) >= 1
+
+
+def test_two_processes_share_the_limits_on_account_emails(
+    serve_with_redis: Callable[[], str],
+) -> None:
+    """Reset emails per address (5 an hour by default) and the current-password check (a
+    failed login of the account) count in Redis like logins do."""
+    first, second = serve_with_redis(), serve_with_redis()
+    signup = httpx.post(
+        f"{first}/users",
+        json={"email": "ada@example.com", "username": "ada", "password": "correct horse"},
+    )
+    assert signup.status_code == 201, signup.text
+
+    resets = [
+        httpx.post(f"{instance}/auth/password-reset", json={"email": "ada@example.com"})
+        for instance in (first, second, first, second, first, second)
+    ]
+
+    assert [r.status_code for r in resets] == [202] * 5 + [429]
+    assert int(resets[-1].headers["retry-after"]) >= 1
+
+    login = httpx.post(f"{first}/auth/token", data={"username": "ada", "password": "correct horse"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    wrong = {"current_password": "wrong horse", "new_password": "a brand new horse"}
+    statuses = [
+        httpx.post(f"{instance}/users/me/password", json=wrong, headers=headers).status_code
+        for instance in (first, second, first, second, first)
+    ]
+    assert statuses == [403] * 5
+    throttled = httpx.post(f"{second}/auth/token", data={"username": "ada", "password": "x"})
+    assert throttled.status_code == 429, throttled.text

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.create_user import CreateUser, CreateUserCommand
+from application.create_user import CreateUserCommand
 from application.ports import NewOutboxMessage
 from tests.conftest import cheap_hasher
+from tests.support.accounts import create_user as build_create_user
 
 
 async def sign_up_users(url: str, count: int) -> None:
@@ -18,7 +19,7 @@ async def sign_up_users(url: str, count: int) -> None:
     engine = create_engine(url)
     hasher = cheap_hasher()
     try:
-        create_user = CreateUser(SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)), hasher)
+        create_user = build_create_user(SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)), hasher)
         for n in range(count):
             await create_user.execute(
                 CreateUserCommand(f"user{n}@example.com", f"user{n}", "correct horse")

@@ -23,6 +23,12 @@ from application.login_attempts import (
     LOGIN_PER_ADDRESS,
 )
 from application.pagination import MAX_PAGE_SIZE, HasId, PageRequest
+from application.ports import AccessClaims
+from application.throttles import (
+    PASSWORD_RESET_PER_CLIENT,
+    PASSWORD_RESET_PER_EMAIL,
+    VERIFICATION_EMAIL_PER_USER,
+)
 from application.token_pairs import TokenPairIssuer
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
@@ -42,12 +48,23 @@ def make_tokens(secret: str = TEST_JWT_SECRET) -> JwtTokenService:
     return JwtTokenService(secret=secret, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=TTL_SECONDS)
 
 
+def claims_for(user_id: int, credentials_version: int = 0) -> AccessClaims:
+    """Claims of a login that happened just now."""
+    return AccessClaims(
+        user_id=user_id,
+        credentials_version=credentials_version,
+        auth_time=datetime.now(UTC),
+        session_id="s" * 32,
+    )
+
+
 def make_issuer(tokens: JwtTokenService, clock: Clock = utc_now) -> TokenPairIssuer:
     return TokenPairIssuer(tokens, refresh_ttl_seconds=REFRESH_TTL_SECONDS, clock=clock)
 
 
 def make_throttle(storage: Storage | None = None) -> LimitsThrottle:
-    """The real ``limits`` throttle with the login limits, over its memory storage unless told
+    """The real ``limits`` throttle with the login and account-email limits (the contract's
+    defaults for the latter), over its memory storage unless told
     otherwise."""
     return LimitsThrottle(
         storage=storage or MemoryStorage(),
@@ -56,6 +73,9 @@ def make_throttle(storage: Storage | None = None) -> LimitsThrottle:
             LOGIN_PER_ACCOUNT_AND_ADDRESS.name: Rate(MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS, 900),
             LOGIN_PER_ADDRESS.name: Rate(MAX_FAILURES_PER_ADDRESS, 60),
             LOGIN_PER_ACCOUNT.name: Rate(MAX_FAILURES_PER_ACCOUNT, 900),
+            PASSWORD_RESET_PER_EMAIL.name: Rate(5, 3600),
+            PASSWORD_RESET_PER_CLIENT.name: Rate(30, 900),
+            VERIFICATION_EMAIL_PER_USER.name: Rate(5, 3600),
         },
     )
 

@@ -39,7 +39,7 @@ async def test_a_username_or_email_and_the_right_password_get_a_token_for_that_u
 
     token = await authenticate.execute(AuthenticateUserCommand(login=login, password=PASSWORD))
 
-    assert tokens.verify(token.access_token) == user.id
+    assert tokens.verify(token.access_token).user_id == user.id
     assert token.expires_in == TTL_SECONDS
 
 

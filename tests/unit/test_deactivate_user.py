@@ -68,7 +68,9 @@ def test_the_command_names_the_user_exactly_once(fields: dict[str, object]) -> N
 async def _hold_refresh_token(db: InMemoryDatabase, token_hash: str, user_id: int) -> None:
     async with InMemoryUnitOfWork(db) as uow:
         await uow.refresh_tokens.add(
-            NewRefreshToken(token_hash, token_hash[:32], user_id, NOW, NOW + timedelta(days=14))
+            NewRefreshToken(
+                token_hash, token_hash[:32], user_id, NOW, NOW + timedelta(days=14), NOW, 0
+            )
         )
         await uow.commit()
 

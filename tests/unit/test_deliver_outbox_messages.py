@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
-from application.create_user import USER_REGISTERED
+from application.account_emails import (
+    EMAIL_CHANGED,
+    EMAIL_VERIFICATION_REQUESTED,
+    PASSWORD_CHANGED,
+    PASSWORD_RESET_REQUESTED,
+    USER_REGISTERED,
+)
 from application.deliver_outbox_messages import DeliverOutboxMessages, RetryPolicy
 from application.ports import (
     NewOutboxMessage,
@@ -62,6 +68,19 @@ async def stored(db: InMemoryDatabase) -> list[OutboxMessage]:
     return sorted(db.state.outbox.values(), key=lambda m: m.id)
 
 
+async def record_with_token(db: InMemoryDatabase, event_type: str, token: str = "T" * 43) -> None:
+    async with InMemoryUnitOfWork(db) as uow:
+        await uow.outbox.add(
+            NewOutboxMessage(
+                event_id=str(uuid.uuid4()),
+                event_type=event_type,
+                payload={"user_id": 1, "email": "u1@example.com", "username": "u1", "token": token},
+                created_at=T0,
+            )
+        )
+        await uow.commit()
+
+
 def deliver(
     db: InMemoryDatabase,
     notifier: RecordingNotifier,
@@ -75,6 +94,7 @@ def deliver(
         policy or RetryPolicy(max_attempts=3, base_delay_seconds=2, max_delay_seconds=60),
         batch_size=batch_size,
         lease_seconds=60,
+        app_base_url="https://app.example.com/",
         clock=clock,
         rng=random.Random(4),
     )
@@ -232,3 +252,68 @@ async def test_no_message_is_started_in_the_second_half_of_the_lease(
     # Started at 0 s and 20 s; at 40 s half the lease has passed: the rest goes back.
     assert (report.delivered, report.released) == (2, 2)
     assert [m.status for m in await stored(db)][2:] == [OutboxStatus.PENDING] * 2
+
+
+@pytest.mark.parametrize(
+    ("event_type", "link"),
+    [
+        (USER_REGISTERED, "https://app.example.com/verify-email?token=" + "T" * 43),
+        (EMAIL_VERIFICATION_REQUESTED, "https://app.example.com/verify-email?token=" + "T" * 43),
+        (PASSWORD_RESET_REQUESTED, "https://app.example.com/reset-password?token=" + "T" * 43),
+    ],
+)
+async def test_an_email_with_a_token_carries_its_link_and_the_token_leaves_the_database(
+    db: InMemoryDatabase, event_type: str, link: str
+) -> None:
+    await record_with_token(db, event_type)
+    notifier, clock = RecordingNotifier(), Clock()
+
+    await deliver(db, notifier, clock).execute()
+
+    [sent] = notifier.sent
+    assert link in sent.body.splitlines()
+    [message] = await stored(db)
+    assert message.status is OutboxStatus.DELIVERED
+    assert message.payload == {"user_id": 1, "email": "u1@example.com", "username": "u1"}
+    assert "T" * 43 not in repr(db.state)
+
+
+async def test_a_token_is_kept_for_a_retry_and_removed_when_the_message_dies(
+    db: InMemoryDatabase,
+) -> None:
+    await record_with_token(db, PASSWORD_RESET_REQUESTED)
+    notifier, clock = RecordingNotifier(failures=3), Clock()
+    use_case = deliver(db, notifier, clock)
+
+    await use_case.execute()
+    [retrying] = await stored(db)
+    assert retrying.payload["token"] == "T" * 43
+    for _ in range(2):
+        clock.now = (await stored(db))[0].available_at
+        await use_case.execute()
+
+    [dead] = await stored(db)
+    assert dead.status is OutboxStatus.DEAD
+    assert "token" not in dead.payload
+    # Requeued, it cannot be sent without its token: dead again at once, nothing sent.
+    async with InMemoryUnitOfWork(db) as uow:
+        assert await uow.outbox.requeue(dead.id, clock.now)
+        await uow.commit()
+    await use_case.execute()
+    assert (await stored(db))[0].status is OutboxStatus.DEAD
+    assert notifier.sent == []
+
+
+@pytest.mark.parametrize("event_type", [PASSWORD_CHANGED, EMAIL_CHANGED])
+async def test_a_notice_goes_to_the_address_in_its_payload(
+    db: InMemoryDatabase, event_type: str
+) -> None:
+    await record(db, 1, event_type)
+    notifier = RecordingNotifier()
+
+    await deliver(db, notifier, Clock()).execute()
+
+    [sent] = notifier.sent
+    assert sent.recipient == "u1@example.com"
+    assert "changed" in sent.subject
+    assert "token" not in sent.body

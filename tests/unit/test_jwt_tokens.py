@@ -10,7 +10,7 @@ import pytest
 
 from adapters.jwt_tokens import JwtTokenService
 from application.errors import NotAuthenticated
-from tests.unit.support import AUDIENCE, ISSUER, TTL_SECONDS, make_tokens
+from tests.unit.support import AUDIENCE, ISSUER, TTL_SECONDS, claims_for, make_tokens
 
 # 64 bytes, so that PyJWT does not warn when the HS384/HS512 forgeries are signed with it.
 SECRET = "jwt-test-secret-long-enough-for-hs512-0123456789abcdef0123456789"
@@ -27,6 +27,9 @@ def claims(**changes: object) -> dict[str, object]:
         "exp": now + TTL_SECONDS,
         "iss": ISSUER,
         "aud": AUDIENCE,
+        "auth_time": now - 60,
+        "ver": 3,
+        "sid": "f" * 32,
     }
     base.update(changes)
     return {name: value for name, value in base.items() if value is not MISSING}
@@ -54,15 +57,21 @@ def tokens() -> JwtTokenService:
     return make_tokens(secret=SECRET)
 
 
-def test_an_issued_token_verifies_to_its_user_id(tokens: JwtTokenService) -> None:
-    token = tokens.issue(42)
+def test_an_issued_token_verifies_to_its_claims(tokens: JwtTokenService) -> None:
+    issued = claims_for(42, credentials_version=5)
+    token = tokens.issue(issued)
 
-    assert tokens.verify(token.token) == 42
+    verified = tokens.verify(token.token)
+
+    assert verified.user_id == 42
+    assert verified.credentials_version == 5
+    assert verified.session_id == issued.session_id
+    assert verified.auth_time == issued.auth_time.replace(microsecond=0)
     assert token.expires_in == TTL_SECONDS
 
 
 def test_an_issued_token_carries_the_configured_claims(tokens: JwtTokenService) -> None:
-    token = tokens.issue(42).token
+    token = tokens.issue(claims_for(42)).token
 
     decoded = jwt.decode(token, SECRET, algorithms=["HS256"], audience=AUDIENCE)
 
@@ -72,13 +81,13 @@ def test_an_issued_token_carries_the_configured_claims(tokens: JwtTokenService) 
 
 
 def test_a_well_formed_token_crafted_with_the_secret_verifies(tokens: JwtTokenService) -> None:
-    assert tokens.verify(signed()) == 7
+    assert tokens.verify(signed()).user_id == 7
 
 
 def test_a_token_expired_within_the_leeway_still_verifies(tokens: JwtTokenService) -> None:
     now = int(time.time())
 
-    assert tokens.verify(signed(iat=now - TTL_SECONDS, exp=now - 2)) == 7
+    assert tokens.verify(signed(iat=now - TTL_SECONDS, exp=now - 2)).user_id == 7
 
 
 FORGED: list[object] = [
@@ -99,6 +108,13 @@ FORGED: list[object] = [
     pytest.param(lambda: signed(iat=MISSING), id="missing-iat"),
     pytest.param(lambda: signed(iss=MISSING), id="missing-iss"),
     pytest.param(lambda: signed(aud=MISSING), id="missing-aud"),
+    pytest.param(lambda: signed(auth_time=MISSING), id="missing-auth-time"),
+    pytest.param(lambda: signed(ver=MISSING), id="missing-ver"),
+    pytest.param(lambda: signed(sid=MISSING), id="missing-sid"),
+    pytest.param(lambda: signed(ver="3"), id="string-ver"),
+    pytest.param(lambda: signed(ver=-1), id="negative-ver"),
+    pytest.param(lambda: signed(auth_time=10**20), id="auth-time-beyond-any-date"),
+    pytest.param(lambda: signed(sid=7), id="integer-sid"),
     pytest.param(lambda: signed(sub="ada"), id="non-numeric-sub"),
     pytest.param(lambda: signed(sub="-7"), id="negative-sub"),
     pytest.param(lambda: signed(sub="\u0667"), id="non-ascii-digit-sub"),

@@ -49,7 +49,7 @@ def log_out(db: InMemoryDatabase, clock: Clock) -> LogOut:
 
 async def log_in(db: InMemoryDatabase, issuer: TokenPairIssuer, user: User) -> TokenPair:
     async with InMemoryUnitOfWork(db) as uow:
-        pair = await issuer.issue(uow, user.id)
+        pair = await issuer.issue(uow, user)
         await uow.commit()
     return pair
 
@@ -78,7 +78,7 @@ async def test_a_refresh_rotates_the_pair_within_the_family(
 
     renewed = await refresh.execute(login.refresh_token)
 
-    assert tokens.verify(renewed.access_token) == ada.id
+    assert tokens.verify(renewed.access_token).user_id == ada.id
     assert renewed.refresh_token != login.refresh_token
     old = db.state.refresh_tokens[hash_refresh_token(login.refresh_token)]
     new = db.state.refresh_tokens[hash_refresh_token(renewed.refresh_token)]

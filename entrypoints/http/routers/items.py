@@ -107,7 +107,9 @@ async def update_item(
     (403 otherwise)."""
     changes = body.model_dump(exclude_unset=True)
     item = await update_item.execute(
-        UpdateItemCommand(actor_id=caller.id, item_id=item_id, **changes)
+        UpdateItemCommand(
+            actor_id=caller.id, actor_is_admin=caller.is_admin, item_id=item_id, **changes
+        )
     )
     return ItemOut.model_validate(item, from_attributes=True)
 
@@ -123,8 +125,10 @@ async def delete_item(
     caller: CurrentUser,
     delete_item: Annotated[DeleteItem, provided(Container.delete_item)],
 ) -> Response:
-    """Only the owner may (403 otherwise)."""
-    await delete_item.execute(DeleteItemCommand(actor_id=caller.id, item_id=item_id))
+    """Only the owner, or an admin, may (403 otherwise)."""
+    await delete_item.execute(
+        DeleteItemCommand(actor_id=caller.id, actor_is_admin=caller.is_admin, item_id=item_id)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

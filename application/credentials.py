@@ -1,0 +1,26 @@
+"""Credentials rules shared by the account use cases: revoking them all, and fresh logins."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from application.errors import ReauthenticationRequired
+from application.ports import AccessClaims, UnitOfWork
+from application.ports.account_tokens import AccountTokenKind
+
+
+async def revoke_all_credentials(uow: UnitOfWork, user_id: int, now: datetime) -> None:
+    """Every refresh token of the user is revoked, every access token issued before is refused
+    from now on (its credentials version is older), and every password-reset link sent before
+    stops working, in the caller's transaction. Credentials issued afterwards carry the new
+    version and work, within the same second too."""
+    await uow.users.revoke_credentials(user_id)
+    await uow.refresh_tokens.revoke_all_for_user(user_id, now)
+    await uow.account_tokens.void(user_id, AccountTokenKind.RESET)
+
+
+def require_fresh_login(claims: AccessClaims, now: datetime, max_age_seconds: int) -> None:
+    """RFC 9470 step-up: raise ``ReauthenticationRequired`` unless the access token's login
+    (``auth_time``, which refreshes keep) happened at most ``max_age_seconds`` ago."""
+    if now - claims.auth_time > timedelta(seconds=max_age_seconds):
+        raise ReauthenticationRequired(max_age_seconds)

@@ -1,0 +1,54 @@
+"""/admin: what an administrator does with anyone's account."""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
+# annotations.
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from application.list_all_users import ListAllUsers
+from application.manage_user import ManageUser, ManageUserCommand
+from entrypoints.container import Container
+from entrypoints.http.dependencies import CurrentUser, PagingQuery
+from entrypoints.http.injection import provided
+from entrypoints.http.schemas import AdminUserUpdate, UserPrivate, UserPrivatePage
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.get(
+    "/users",
+    operation_id="admin_list_users",
+    summary="Every user, emails included, a page at a time (admins only)",
+)
+async def list_users(
+    caller: CurrentUser,
+    paging: PagingQuery,
+    list_all_users: Annotated[ListAllUsers, provided(Container.list_all_users)],
+) -> UserPrivatePage:
+    page = await list_all_users.execute(caller, paging.request)
+    return UserPrivatePage.model_validate(
+        {"items": page.items, "next_cursor": paging.cursor_after(page.next_after_id)},
+        from_attributes=True,
+    )
+
+
+@router.patch(
+    "/users/{user_id}",
+    operation_id="admin_update_user",
+    summary="Deactivate or reactivate a user, grant or revoke admin (never the last admin)",
+)
+async def update_user(
+    user_id: UserId,
+    body: AdminUserUpdate,
+    caller: CurrentUser,
+    manage_user: Annotated[ManageUser, provided(Container.manage_user)],
+) -> UserPrivate:
+    user = await manage_user.execute(
+        ManageUserCommand(
+            actor=caller, user_id=user_id, is_active=body.is_active, is_admin=body.is_admin
+        )
+    )
+    return UserPrivate.model_validate(user, from_attributes=True)
