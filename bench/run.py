@@ -55,9 +55,9 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SWEEP = [int(c) for c in os.environ.get("BENCH_SWEEP", "1,8,32,128,256").split(",") if c]
-# The reference's asyncpg pool holds as many connections as the service's default pool can open
-# (DB_POOL_SIZE 10 + DB_MAX_OVERFLOW 10).
-REFERENCE_POOL_SIZE = 20
+# The reference's asyncpg pool holds as many connections as the service's default pool
+# (DB_POOL_SIZE 10, DB_MAX_OVERFLOW 0).
+REFERENCE_POOL_SIZE = 10
 SMALL_POOL = {"DB_POOL_SIZE": "2", "DB_MAX_OVERFLOW": "1"}
 RPS_TARGET = 0.6
 P99_TARGET = 2.0
@@ -471,7 +471,7 @@ def header(extra: dict[str, Any]) -> str:
         f"start), PostgreSQL on loopback. `wrk -t1 -c{CONNECTIONS}`, {DURATION} s per run after "
         f"{WARMUP} s of warm-up, {ROUNDS} rounds alternating service/reference; medians. Both "
         f"apps: one uvicorn worker (uvloop, httptools, no access log); the service at its "
-        f"shipped defaults (pool 10 + 10 overflow, `LOG_LEVEL=WARNING`), the reference with an "
+        f"shipped defaults (a pool of 10, no overflow; `LOG_LEVEL=WARNING`), the reference with an "
         f"asyncpg pool of {REFERENCE_POOL_SIZE}; every request with a verified HS256 bearer token "
         f"and the caller-is-active look-up. Seed: {USERS:,} users; items as listed."
     )

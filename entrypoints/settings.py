@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
     db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_max_overflow: int = Field(default=0, ge=0)
     db_pool_recycle: int = Field(default=1800, description="seconds; -1 disables")
     db_pool_pre_ping: bool = False
     db_pool_timeout: float = Field(default=5.0, gt=0)

@@ -50,7 +50,7 @@ class PoolOptions:
     """Applied on PostgreSQL only; SQLite uses SQLAlchemy's defaults for it."""
 
     size: int = 10
-    max_overflow: int = 10
+    max_overflow: int = 0
     recycle_seconds: int = 1800
     pre_ping: bool = False
     timeout_seconds: float = 5.0
