@@ -15,7 +15,7 @@ from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.jwt_tokens import JwtTokenService
 from adapters.limits_throttle import LimitsThrottle, storage_for
 from adapters.notifiers import LoggingNotifier, SmtpNotifier
-from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.database import SqlAlchemyDatabase, fair_admission
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyDatabaseProbe
 from adapters.sqlalchemy.queries import (
@@ -85,7 +85,11 @@ class Container(containers.DeclarativeContainer):
         pool=settings.provided.pool,
         echo=settings.provided.db_echo,
     )
-    database = providers.Singleton(SqlAlchemyDatabase, engine=engine)
+    database = providers.Singleton(
+        SqlAlchemyDatabase,
+        engine=engine,
+        admission=providers.Singleton(fair_admission, engine=engine, pool=settings.provided.pool),
+    )
     # Writes: one transaction each. Reads: the query ports (docs/decisions/0038).
     uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
     user_queries = providers.Singleton(SqlAlchemyUserQueries, database=database)

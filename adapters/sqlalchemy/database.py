@@ -19,6 +19,7 @@ through SQLAlchemy as usual.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -28,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sqlalchemy.engine import PoolOptions
 from adapters.sqlalchemy.readers import (
     CONNECTION_FAILURES,
     AsyncpgReader,
@@ -62,19 +64,54 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
+class FairAdmission:
+    """At most ``slots`` connections checked out through the database at once, handed out in
+    the order they were asked for, each wait bounded by ``timeout_seconds``.
+
+    SQLAlchemy's async pool wakes a waiter when a connection comes back, but a task that asks
+    in between takes it first; under a load well above the pool the same waiters lose again and
+    again, until their pool timeout (a 503). asyncio's semaphore is first come, first served.
+    """
+
+    def __init__(self, slots: int, timeout_seconds: float) -> None:
+        self._slots = asyncio.Semaphore(slots)
+        self._timeout_seconds = timeout_seconds
+
+    async def enter(self) -> None:
+        async with asyncio.timeout(self._timeout_seconds):  # TimeoutError: unavailable, a 503
+            await self._slots.acquire()
+
+    def leave(self) -> None:
+        self._slots.release()
+
+
 class _Lease:
     """One connection checked out of the pool on first use, and how to give it back."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, admission: FairAdmission | None) -> None:
         self._engine = engine
+        self._admission = admission
+        self._admitted = False
         self._connection: AsyncConnection | None = None
         self._reader: Reader | None = None
         self._broken = False
 
     async def connection(self) -> AsyncConnection:
         if self._connection is None:
-            self._connection = await self._engine.connect()
+            if self._admission is not None and not self._admitted:
+                await self._admission.enter()
+                self._admitted = True
+            try:
+                self._connection = await self._engine.connect()
+            except BaseException:
+                self._leave()
+                raise
         return self._connection
+
+    def _leave(self) -> None:
+        if self._admitted and self._admission is not None:
+            self._admitted = False
+            self._admission.leave()
 
     async def reader(self) -> Reader:
         if self._reader is None:
@@ -119,6 +156,8 @@ class _Lease:
             # a connection that failed to close on its own.
             if error is None:
                 raise
+        finally:
+            self._leave()
 
 
 _shared: ContextVar[tuple[SqlAlchemyDatabase, _Lease] | None] = ContextVar(
@@ -133,14 +172,15 @@ class SqlAlchemyDatabase:
 
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (StorageUnavailable,)
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, admission: FairAdmission | None = None) -> None:
         self.engine = engine
+        self._admission = admission
 
     @asynccontextmanager
     async def shared_connection(self) -> AsyncIterator[None]:
         """Everything this task does against this database inside the block shares one
         connection, checked out at its first use (if any) and given back at the end."""
-        lease = _Lease(self.engine)
+        lease = _Lease(self.engine, self._admission)
         token = _shared.set((self, lease))
         try:
             with self._unavailable_as_503():
@@ -179,7 +219,7 @@ class SqlAlchemyDatabase:
             with self._unavailable_as_503():
                 yield shared[1]
             return
-        lease = _Lease(self.engine)
+        lease = _Lease(self.engine, self._admission)
         with self._unavailable_as_503():
             try:
                 yield lease
@@ -199,3 +239,11 @@ class SqlAlchemyDatabase:
             if is_unavailable(error):
                 raise StorageUnavailable from error
             raise
+
+
+def fair_admission(engine: AsyncEngine, pool: PoolOptions) -> FairAdmission | None:
+    """First come, first served admission to a PostgreSQL pool of ``pool``'s size and overflow;
+    none for SQLite, whose pool keeps SQLAlchemy's defaults."""
+    if engine.dialect.name == "sqlite":
+        return None
+    return FairAdmission(pool.size + pool.max_overflow, pool.timeout_seconds)
