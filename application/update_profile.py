@@ -11,7 +11,7 @@ from application.account_emails import (
     AccountEmails,
 )
 from application.credentials import require_fresh_login
-from application.errors import ApplicationError, NotAuthenticated
+from application.errors import ApplicationError, NotAuthenticated, UserAlreadyExists
 from application.get_current_user import Caller
 from application.ports import UnitOfWork
 from application.ports.account_tokens import AccountTokenKind
@@ -31,7 +31,7 @@ class UpdateProfile:
     username alone needs no fresh login. Taken names are a 409 naming the field, as at
     signup."""
 
-    raises: ClassVar[tuple[type[ApplicationError], ...]] = (NotAuthenticated,)
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (NotAuthenticated, UserAlreadyExists)
 
     def __init__(self, uow: UnitOfWork, emails: AccountEmails, reauth_max_age_seconds: int) -> None:
         self._uow = uow
@@ -57,6 +57,18 @@ class UpdateProfile:
             )
             if updated == user:
                 return user
+            # Looked up first so a 409 names every taken field; when two changes race past
+            # this check, the unique indexes decide and the repository raises the same error.
+            taken = []
+            other = await self._uow.users.get_by_username(updated.username)
+            if other is not None and other.id != user.id:
+                taken.append("username")
+            if email_changes:
+                other = await self._uow.users.get_by_email(updated.email)
+                if other is not None and other.id != user.id:
+                    taken.append("email")
+            if taken:
+                raise UserAlreadyExists(tuple(taken))
             await self._uow.users.change_profile(
                 user.id,
                 username=updated.username,

@@ -79,6 +79,7 @@ CurrentCaller = Annotated[Caller, Depends(current_caller, scope="function")]
 _ID_RANGE = Path(ge=1, le=2**63 - 1, json_schema_extra={"format": "int64"})
 UserIdPath = Annotated[int, _ID_RANGE]
 ItemIdPath = Annotated[int, _ID_RANGE]
+SessionIdPath = Annotated[int, _ID_RANGE]
 
 
 @dataclass(frozen=True, slots=True)

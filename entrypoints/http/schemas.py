@@ -302,8 +302,8 @@ class UserPage(BaseModel):
 
 
 class UserPrivatePage(BaseModel):
-    items: list[UserPrivate]
-    next_cursor: str | None
+    items: list[UserPrivate] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
 
 
 class ItemPage(BaseModel):
@@ -434,7 +434,15 @@ class UserUpdate(RequestModel):
     # Optional but never null: the schema says so, the validator enforces it.
     username: Annotated[
         Username | None,
-        WithJsonSchema({"type": "string", "pattern": USERNAME_PATTERN, "examples": ["ada_l"]}),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": USERNAME_PATTERN,
+                "minLength": USERNAME_MIN_LENGTH,
+                "maxLength": USERNAME_MAX_LENGTH,
+                "examples": ["ada_l"],
+            }
+        ),
     ] = None
     email: Annotated[
         Email | None,
@@ -465,15 +473,15 @@ class AdminUserUpdate(RequestModel):
 class SessionOut(BaseModel):
     model_config = ConfigDict(title="Session")
 
-    id: int
-    created_at: datetime = Field(description="the login")
-    last_used_at: datetime = Field(description="the last refresh (the login, if none yet)")
+    id: Id
+    created_at: Timestamp = Field(description="the login")
+    last_used_at: Timestamp = Field(description="the last refresh (the login, if none yet)")
     current: bool = Field(description="the session of the access token that asked")
 
 
 class SessionPage(BaseModel):
-    items: list[SessionOut]
-    next_cursor: str | None
+    items: list[SessionOut] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
 
 
 class AccountExport(BaseModel):

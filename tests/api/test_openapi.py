@@ -35,6 +35,20 @@ CONTRACT: dict[tuple[str, str], set[int]] = {
     ("get", "/items/{item_id}"): {401, 404, 422, 503},
     ("patch", "/items/{item_id}"): _BODY | {401, 403, 404, 503},
     ("delete", "/items/{item_id}"): {401, 403, 404, 422, 503},
+    # Accounts: self-service, recovery, sessions, administration.
+    ("patch", "/users/me"): _BODY | {401, 409, 503},
+    ("delete", "/users/me"): {401, 503},
+    ("post", "/users/me/verify-email"): {401, 409, 429, 503},
+    ("post", "/users/me/password"): _BODY | {401, 403, 429, 503},
+    ("get", "/users/me/export"): {401, 503},
+    ("get", "/users/me/sessions"): {401, 422, 503},
+    ("delete", "/users/me/sessions"): {401, 503},
+    ("delete", "/users/me/sessions/{session_id}"): {401, 404, 422, 503},
+    ("post", "/auth/verify-email"): _BODY | {503},
+    ("post", "/auth/password-reset"): _BODY | {429, 503},
+    ("post", "/auth/password-reset/confirm"): _BODY | {503},
+    ("get", "/admin/users"): {401, 403, 422, 503},
+    ("patch", "/admin/users/{user_id}"): _BODY | {401, 403, 404, 409, 503},
     ("get", "/health/live"): set(),
     ("get", "/health/ready"): {503},
     ("get", "/metrics"): set(),
@@ -44,6 +58,13 @@ SUCCESS = {
     ("post", "/users/{user_id}/items"): "201",
     ("delete", "/items/{item_id}"): "204",
     ("post", "/auth/logout"): "204",
+    ("delete", "/users/me"): "204",
+    ("post", "/users/me/verify-email"): "202",
+    ("post", "/users/me/password"): "204",
+    ("delete", "/users/me/sessions"): "204",
+    ("delete", "/users/me/sessions/{session_id}"): "204",
+    ("post", "/auth/password-reset"): "202",
+    ("post", "/auth/password-reset/confirm"): "204",
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -114,7 +135,9 @@ async def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
 async def test_protected_operations_declare_the_bearer_scheme(schema: dict[str, Any]) -> None:
     public = {("post", "/users"), ("post", "/auth/token"), ("post", "/auth/refresh"),
               ("post", "/auth/logout"), ("get", "/health/live"), ("get", "/health/ready"),
-              ("get", "/metrics")}  # fmt: skip
+              ("get", "/metrics"), ("post", "/auth/verify-email"),
+              ("post", "/auth/password-reset"),
+              ("post", "/auth/password-reset/confirm")}  # fmt: skip
     for method, path in CONTRACT:
         secured = bool(schema["paths"][path][method].get("security"))
         assert secured == ((method, path) not in public), (method, path)
@@ -152,7 +175,7 @@ async def test_each_status_documents_the_headers_it_carries(schema: dict[str, An
             if status == "503" and path != "/health/ready":
                 assert headers["Retry-After"]["required"] is True, (method, path)
                 checked += 1
-    assert checked == 28  # 12 x 401, 13 x 503, 2 x 201, 1 x 429
+    assert checked == 54  # 22 x 401, 26 x 503, 2 x 201, 4 x 429
 
 
 async def test_problem_type_is_required_and_422_lists_at_most_20_errors(

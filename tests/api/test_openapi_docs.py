@@ -29,6 +29,19 @@ OPERATION_IDS = {
     ("get", "/health/live"): "check_liveness",
     ("get", "/health/ready"): "check_readiness",
     ("get", "/metrics"): "get_metrics",
+    ("delete", "/users/me"): "delete_current_user",
+    ("patch", "/users/me"): "update_current_user",
+    ("post", "/users/me/verify-email"): "resend_verification_email",
+    ("post", "/users/me/password"): "change_password",
+    ("get", "/users/me/export"): "export_current_user",
+    ("get", "/users/me/sessions"): "list_sessions",
+    ("delete", "/users/me/sessions"): "end_all_sessions",
+    ("delete", "/users/me/sessions/{session_id}"): "end_session",
+    ("post", "/auth/verify-email"): "verify_email",
+    ("post", "/auth/password-reset"): "request_password_reset",
+    ("post", "/auth/password-reset/confirm"): "confirm_password_reset",
+    ("get", "/admin/users"): "admin_list_users",
+    ("patch", "/admin/users/{user_id}"): "admin_update_user",
 }
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 

@@ -6,7 +6,7 @@ export, sessions."""
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -18,7 +18,13 @@ from application.list_sessions import ListSessions
 from application.update_profile import UpdateProfile, UpdateProfileCommand
 from application.verify_email import ResendVerificationEmail
 from entrypoints.container import Container
-from entrypoints.http.dependencies import CurrentCaller, CurrentUser, PagingQuery, client_address
+from entrypoints.http.dependencies import (
+    CurrentCaller,
+    CurrentUser,
+    PagingQuery,
+    SessionIdPath,
+    client_address,
+)
 from entrypoints.http.injection import provided
 from entrypoints.http.schemas import (
     AccountExport as AccountExportOut,
@@ -34,7 +40,6 @@ from entrypoints.http.schemas import (
 
 router = APIRouter(prefix="/users/me", tags=["account"])
 
-SessionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 _NO_CONTENT = status.HTTP_204_NO_CONTENT
 
 
@@ -151,7 +156,7 @@ async def list_sessions(
     summary="End one of the caller's sessions: it can no longer be refreshed",
 )
 async def end_session(
-    session_id: SessionId,
+    session_id: SessionIdPath,
     caller: CurrentUser,
     end: Annotated[EndSession, provided(Container.end_session)],
 ) -> Response:

@@ -4,18 +4,16 @@
 # annotations.
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from application.list_all_users import ListAllUsers
 from application.manage_user import ManageUser, ManageUserCommand
 from entrypoints.container import Container
-from entrypoints.http.dependencies import CurrentUser, PagingQuery
+from entrypoints.http.dependencies import CurrentUser, PagingQuery, UserIdPath
 from entrypoints.http.injection import provided
 from entrypoints.http.schemas import AdminUserUpdate, UserPrivate, UserPrivatePage
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get(
@@ -41,7 +39,7 @@ async def list_users(
     summary="Deactivate or reactivate a user, grant or revoke admin (never the last admin)",
 )
 async def update_user(
-    user_id: UserId,
+    user_id: UserIdPath,
     body: AdminUserUpdate,
     caller: CurrentUser,
     manage_user: Annotated[ManageUser, provided(Container.manage_user)],
