@@ -356,12 +356,11 @@ class Readiness(Health):
 
 # --- accounts ---------------------------------------------------------------------------------
 
-# A token from an email: secrets.token_urlsafe(32) is 43 characters. A string of another shape
-# is simply unknown (400), like any token we never issued; only absurd lengths are a 422.
+# A token from an email: secrets.token_urlsafe(32), 43 characters of [A-Za-z0-9_-]. A string of
+# that alphabet we never issued is simply unknown (400); anything else is not a token (422).
 AccountToken = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_storable),
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$"),
     Field(examples=["Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"]),
 ]
 
