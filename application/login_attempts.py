@@ -37,11 +37,17 @@ LOGIN_LIMITS = (LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_ADDRESS, LOGIN_PER_ACCO
 _IPV6_NETWORK_PREFIX = 64
 
 
+def user_account_key(user_id: int) -> str:
+    """The account key of an existing user: what a login and a current-password check of that
+    account both count against."""
+    return f"user:{user_id}"
+
+
 def account_key(user: User | None, login: str) -> str:
     """The account a login names: its id when it exists (so its username and its email share
     one count), else the normalised login (so unknown names are throttled exactly like known
     ones, and a 429 says nothing about existence)."""
-    return f"user:{user.id}" if user is not None else f"login:{email_key(login)}"
+    return user_account_key(user.id) if user is not None else f"login:{email_key(login)}"
 
 
 def address_key(address: str) -> str:

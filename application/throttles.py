@@ -11,7 +11,12 @@ atomically before the work it limits.
 
 from __future__ import annotations
 
-from application.login_attempts import LoginAttempt, LoginAttempts, address_key
+from application.login_attempts import (
+    LoginAttempt,
+    LoginAttempts,
+    address_key,
+    user_account_key,
+)
 from application.ports import Count, Limit, Throttle
 from domain.user import email_key
 
@@ -29,11 +34,6 @@ ACCOUNT_EMAIL_LIMITS = (
 )
 
 
-def login_account_key(user_id: int) -> str:
-    """The login throttle's key of an existing account (``LoginAttempts``' account key)."""
-    return f"user:{user_id}"
-
-
 class AccountThrottles:
     def __init__(self, throttle: Throttle) -> None:
         self._throttle = throttle
@@ -42,7 +42,7 @@ class AccountThrottles:
     async def password_check(self, user_id: int, client_address: str | None) -> LoginAttempt:
         """Reserve a current-password check (``Throttled`` past the login limits); call
         ``succeeded()`` on the attempt when the password was right."""
-        return await self._attempts.begin(login_account_key(user_id), client_address)
+        return await self._attempts.begin(user_account_key(user_id), client_address)
 
     async def password_reset_requested(self, email: str, client_address: str | None) -> None:
         """Count a reset request for ``email`` from ``client_address``; ``Throttled`` past
