@@ -10,8 +10,8 @@ errors afterwards. Prints markdown tables, writes them to bench/results.md, drop
 
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
 BENCH_DURATION (seconds per run, 6), BENCH_WARMUP (2), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32),
-BENCH_SWEEP (comma-separated connection counts, 1,8,32,128,256), BENCH_ONLY (comma-separated
-endpoint keys, for profiling; "sweep" and "flood" name those parts).
+BENCH_SWEEP (comma-separated connection counts, 1,8,32,128,256), BENCH_SWEEP_ROUNDS (2),
+BENCH_ONLY (comma-separated endpoint keys, for profiling; "sweep" and "flood" name those parts).
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SWEEP = [int(c) for c in os.environ.get("BENCH_SWEEP", "1,8,32,128,256").split(",") if c]
+# Rounds of the sweep, every other one from the most connections down, so that a slow minute of
+# a shared machine does not fall on one end of the row only; the table shows the medians.
+SWEEP_ROUNDS = int(os.environ.get("BENCH_SWEEP_ROUNDS", "2"))
 # The reference's asyncpg pool holds as many connections as the service's default pool
 # (DB_POOL_SIZE 10, DB_MAX_OVERFLOW 0).
 REFERENCE_POOL_SIZE = 10
@@ -314,24 +317,38 @@ def measure(results: Results, endpoints: list[Endpoint], bases: dict[str, str], 
 
 @dataclass
 class Sweep:
-    """Service samples by (pool setting, endpoint key, connections), and each log's problems."""
+    """Service samples by (pool setting, endpoint key, connections), one per round, and each
+    log's problems."""
 
-    samples: dict[tuple[str, str, int], Sample] = field(default_factory=dict)
+    samples: dict[tuple[str, str, int], list[Sample]] = field(default_factory=dict)
     log_problems: dict[str, int] = field(default_factory=dict)
 
 
 def sweep(results: Sweep, pool: str, base: str, endpoints: list[Endpoint], token: str) -> None:
-    for endpoint in endpoints:
-        for connections in SWEEP:
-            sample = wrk(
-                base + endpoint.path, DURATION, token, endpoint.script, connections=connections
-            )
-            results.samples[(pool, endpoint.key, connections)] = sample
-            print(
-                f"  sweep {pool:<10} {endpoint.label:<34} c={connections:<4} {sample.rps:8.0f} rps"
-                f"  p99 {sample.p99_ms:8.2f} ms  errors {sample.errors}",
-                flush=True,
-            )
+    for round_number in range(SWEEP_ROUNDS):
+        levels = SWEEP if round_number % 2 == 0 else SWEEP[::-1]
+        for endpoint in endpoints:
+            for connections in levels:
+                sample = wrk(
+                    base + endpoint.path, DURATION, token, endpoint.script, connections=connections
+                )
+                results.samples.setdefault((pool, endpoint.key, connections), []).append(sample)
+                print(
+                    f"  sweep {round_number + 1} {pool:<10} {endpoint.label:<34} "
+                    f"c={connections:<4} {sample.rps:8.0f} rps  p99 {sample.p99_ms:8.2f} ms  "
+                    f"errors {sample.errors}",
+                    flush=True,
+                )
+
+
+def sweep_median(samples: list[Sample]) -> Sample:
+    """The median rate and p99 of a level's rounds, and every error of every round."""
+    return Sample(
+        rps=statistics.median(s.rps for s in samples),
+        p50_ms=statistics.median(s.p50_ms for s in samples),
+        p99_ms=statistics.median(s.p99_ms for s in samples),
+        errors=sum(s.errors for s in samples),
+    )
 
 
 def sweep_table(results: Sweep, endpoints: list[Endpoint]) -> str:
@@ -343,10 +360,10 @@ def sweep_table(results: Sweep, endpoints: list[Endpoint]) -> str:
     ]
     for pool in dict.fromkeys(key[0] for key in results.samples):
         for endpoint in endpoints:
-            row = [results.samples.get((pool, endpoint.key, c)) for c in SWEEP]
-            if None in row:
+            rounds = [results.samples.get((pool, endpoint.key, c)) for c in SWEEP]
+            if None in rounds:
                 continue
-            samples = [sample for sample in row if sample is not None]
+            samples = [sweep_median(each) for each in rounds if each is not None]
             best_low = max(s.rps for c, s in zip(SWEEP, samples, strict=True) if c <= 8)
             worst_high = min(s.rps for c, s in zip(SWEEP, samples, strict=True) if c > 8)
             errors = sum(s.errors for s in samples)
@@ -617,8 +634,9 @@ def main() -> int:
             f"{header(extra)}\n\n{table(results, endpoints, extra)}\n\n"
             "## Concurrency sweep (service only)\n\n"
             f"`wrk -t1 -cN`, {DURATION} s per run, after the runs above; at the shipped defaults "
-            "and with `DB_POOL_SIZE=2 DB_MAX_OVERFLOW=1`. Errors are non-2xx answers and "
-            "timeouts (5 s).\n\n"
+            "and with `DB_POOL_SIZE=2 DB_MAX_OVERFLOW=1`; "
+            f"{SWEEP_ROUNDS} rounds, every other one from the most connections down, medians "
+            "shown. Errors are non-2xx answers and timeouts (5 s), summed over the rounds.\n\n"
             f"{sweep_table(swept, hot)}\n"
         )
         print()

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.database import SqlAlchemyDatabase, fair_admission
 from adapters.sqlalchemy.engine import PoolOptions, create_engine
 from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -116,6 +116,40 @@ async def test_overflow_connections_are_closed_cleanly_after_use(
         assert engine.sync_engine.pool.overflow() == 0  # type: ignore[attr-defined]
         assert checked_out(engine) == 0
         assert [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy")] == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_under_load_a_connection_given_back_goes_to_the_next_in_line(
+    postgres_url: str,
+) -> None:
+    """A pool of 1 + 1 and eight scopes that finish two by two, in one turn of the event loop.
+    Given back through the pool, the second connection of each pair would find the pool's one
+    place taken by the first (its next owner has not run yet) and be closed as overflow, and
+    the next pair would open a new one; handed on, the eight scopes run on the two connections
+    opened first."""
+    pool = PoolOptions(size=1, max_overflow=1)
+    engine = create_engine(postgres_url, pool)
+    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    users = SqlAlchemyUserQueries(database)
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda connection, _record: opened.append(1))
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        in_pairs = asyncio.Barrier(2)
+
+        async def request() -> User | None:
+            async with database.shared_connection():
+                user = await users.get(ada.id)
+                await in_pairs.wait()
+                return user
+
+        assert await asyncio.gather(*(request() for _ in range(8))) == [ada] * 8
+
+        assert len(opened) == 2
+        assert checked_out(engine) == 0  # the last ones, with nobody waiting, went to the pool
     finally:
         await engine.dispose()
 
