@@ -449,6 +449,8 @@ class UserUpdate(RequestModel):
             {
                 "type": "string",
                 "format": "email",
+                "pattern": EMAIL_PATTERN,
+                "minLength": 3,
                 "maxLength": EMAIL_MAX_LENGTH,
                 "examples": ["ada@example.org"],
             }

@@ -1,8 +1,10 @@
 """Schemathesis against a real ``users-items serve`` process, with every check and every phase
 (examples, coverage, fuzzing, and stateful: sequences that follow the schema's OpenAPI links).
 
-The service runs on its own SQLite file with ada signed up; every request carries ada's access
-token (requests without it are what the ``ignored_auth`` check sends). The run is reproducible
+The service runs on its own SQLite file; every request carries a valid access token
+(tests/api/schemathesis_hooks.py logs in again, or signs a new account up, after an operation
+under test ended the run's own session or account; requests without a token are what the
+``ignored_auth`` check sends). The run is reproducible
 and bounded: a fixed seed, no example database, at most ``MAX_EXAMPLES`` cases per operation and
 phase, one worker, no time-based repetition. tests/api/schemathesis.toml holds the one
 exception (forged cursors).
@@ -11,19 +13,19 @@ exception (forged cursors).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tests.api.helpers import PASSWORD
+from tests.api.schemathesis_hooks import TARGET_ENV
 from tests.support.service import running_service
 
 SEED = 20261202
 MAX_EXAMPLES = 30
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 # Cheap argon2: the run signs users up hundreds of times.
 SERVICE_ENV = {
@@ -34,19 +36,9 @@ SERVICE_ENV = {
 }
 
 
-def _access_token(base_url: str) -> str:
-    signup = {"email": "ada@example.com", "username": "ada", "password": PASSWORD}
-    assert httpx.post(f"{base_url}/users", json=signup).status_code == 201
-    login = httpx.post(f"{base_url}/auth/token", data={"username": "ada", "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    token: str = login.json()["access_token"]
-    return token
-
-
 def test_schemathesis_finds_no_failure_in_any_phase(tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
     with running_service(tmp_path, SERVICE_ENV) as service:
-        token = _access_token(service.base_url)
         completed = subprocess.run(  # noqa: S603 - our own tool, our own arguments
             [
                 SCHEMATHESIS,
@@ -68,8 +60,6 @@ def test_schemathesis_finds_no_failure_in_any_phase(tmp_path: Path) -> None:
                 "1",
                 "--request-timeout",
                 "10",
-                "--header",
-                f"Authorization: Bearer {token}",
                 "--report",
                 "json",
                 "--report-json-path",
@@ -78,6 +68,12 @@ def test_schemathesis_finds_no_failure_in_any_phase(tmp_path: Path) -> None:
             ],
             # Its crash cache (.schemathesis/) goes there too: no run replays an earlier one's.
             cwd=tmp_path,
+            env={
+                **os.environ,
+                "PYTHONPATH": str(ROOT),
+                "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+                TARGET_ENV: service.base_url,
+            },
             capture_output=True,
             text=True,
             timeout=300,
