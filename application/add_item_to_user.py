@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from application.errors import ApplicationError, NotAuthenticated, NotResourceOwner
 from application.ports import UnitOfWork
+from application.ports.repositories import OwnerNotFound
 from domain.item import Item, NewItem
 
 
@@ -33,16 +34,16 @@ class AddItemToUser:
     async def execute(self, cmd: AddItemToUserCommand) -> Item:
         if cmd.actor_id != cmd.owner_id:
             raise NotResourceOwner
+        new_item = NewItem(
+            title=cmd.title,
+            description=cmd.description,
+            owner_id=cmd.owner_id,
+            created_at=datetime.now(UTC),
+        )
         async with self._uow:
-            if await self._uow.users.get(cmd.owner_id) is None:
-                raise NotAuthenticated
-            item = await self._uow.items.add(
-                NewItem(
-                    title=cmd.title,
-                    description=cmd.description,
-                    owner_id=cmd.owner_id,
-                    created_at=datetime.now(UTC),
-                )
-            )
+            try:
+                item = await self._uow.items.add(new_item)
+            except OwnerNotFound:
+                raise NotAuthenticated from None
             await self._uow.commit()
         return item

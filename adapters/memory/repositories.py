@@ -9,6 +9,7 @@ from datetime import datetime
 from adapters.memory.database import InMemoryState
 from application.errors import UserAlreadyExists
 from application.ports import NewRefreshToken, StoredRefreshToken
+from application.ports.repositories import OwnerNotFound
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -107,6 +108,8 @@ class InMemoryItemRepository:
         self._state = state
 
     async def add(self, item: NewItem) -> Item:
+        if item.owner_id not in self._state.users:
+            raise OwnerNotFound(item.owner_id)
         self._state.last_item_id += 1
         stored = Item(
             id=self._state.last_item_id,

@@ -13,6 +13,11 @@ _UNIQUE_FIELDS = {
 }
 
 
+def is_foreign_key_violation(error: IntegrityError) -> bool:
+    """asyncpg's SQLSTATE 23503; SQLite says 'FOREIGN KEY constraint failed'."""
+    return getattr(error.orig, "sqlstate", None) == "23503" or "FOREIGN KEY" in str(error.orig)
+
+
 def translate_integrity_error(error: IntegrityError) -> Exception:
     """The application error a unique-index violation means, or the error itself if unknown.
 

@@ -14,9 +14,10 @@ from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.errors import translate_integrity_error
+from adapters.sqlalchemy.errors import is_foreign_key_violation, translate_integrity_error
 from adapters.sqlalchemy.rows import ITEM_COLUMNS, USER_COLUMNS, item_from_row, user_from_row
 from adapters.sqlalchemy.tables import items, users
+from application.ports.repositories import OwnerNotFound
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -146,7 +147,12 @@ class SqlAlchemyItemRepository:
             "owner_id": item.owner_id,
             "created_at": item.created_at,
         }
-        new_id = (await self._connection.execute(_INSERT_ITEM, values)).scalar_one()
+        try:
+            new_id = (await self._connection.execute(_INSERT_ITEM, values)).scalar_one()
+        except IntegrityError as error:
+            if is_foreign_key_violation(error):
+                raise OwnerNotFound(item.owner_id) from error
+            raise
         return Item(
             id=new_id,
             title=item.title,

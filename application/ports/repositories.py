@@ -10,6 +10,11 @@ from domain.item import Item, NewItem
 from domain.user import NewUser, User
 
 
+class OwnerNotFound(LookupError):
+    """No user has the owner id a new row names (checked by the store itself: the database's
+    foreign key, not a read before the write)."""
+
+
 class UserRepository(Protocol):
     async def add(self, user: NewUser) -> User:
         """Store a new user. Raises ``UserAlreadyExists`` when the email or username is taken
@@ -60,7 +65,9 @@ class UserRepository(Protocol):
 
 
 class ItemRepository(Protocol):
-    async def add(self, item: NewItem) -> Item: ...
+    async def add(self, item: NewItem) -> Item:
+        """Store a new item. Raises ``OwnerNotFound`` when no user has its ``owner_id``."""
+        ...
 
     async def get(self, item_id: int) -> Item | None: ...
 

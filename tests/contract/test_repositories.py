@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.errors import UserAlreadyExists
+from application.ports.repositories import OwnerNotFound
 from domain.item import NewItem
 from domain.user import NewUser
 from tests.conftest import Store, UowFactory
@@ -219,3 +220,12 @@ async def test_item_ids_are_never_reused_after_deleting_the_newest(
     replacement = await add_item(uow_factory, ada.id, "third")
 
     assert replacement.id > newest.id
+
+
+async def test_an_item_of_an_owner_who_is_not_there_is_refused(store: Store) -> None:
+    """The store checks the owner itself (SQL's foreign key), with no read before the insert."""
+    async with store.uow() as uow:
+        with pytest.raises(OwnerNotFound):
+            await uow.items.add(new_item(owner_id=424242))
+
+    assert await all_items(store) == []
