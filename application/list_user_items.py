@@ -18,6 +18,8 @@ class ListUserItems:
         self._items = items
 
     async def execute(self, owner_id: int, page: PageRequest) -> Page[Item]:
-        if await self._users.get(owner_id) is None:
+        rows = await self._items.page_of_owner(owner_id, page)
+        # An item's owner exists (a foreign key): only an empty page asks whether the user does.
+        if not rows and await self._users.get(owner_id) is None:
             raise UserNotFound(owner_id)
-        return Page.from_rows(await self._items.page_of_owner(owner_id, page), page)
+        return Page.from_rows(rows, page)

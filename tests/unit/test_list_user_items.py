@@ -6,6 +6,7 @@ from adapters.memory import InMemoryDatabase, InMemoryItemQueries, InMemoryUserQ
 from application.errors import UserNotFound
 from application.list_user_items import ListUserItems
 from application.pagination import PageRequest
+from domain.user import User
 from tests.unit.support import add_item, add_user
 
 
@@ -47,3 +48,25 @@ async def test_an_unknown_user_raises_user_not_found(db: InMemoryDatabase) -> No
         )
 
     assert raised.value.user_id == 7
+
+
+class CountingUserQueries(InMemoryUserQueries):
+    looked_up: int = 0
+
+    async def get(self, user_id: int) -> User | None:
+        self.looked_up += 1
+        return await super().get(user_id)
+
+
+async def test_a_page_with_items_does_not_look_the_user_up(db: InMemoryDatabase) -> None:
+    """Their items prove the user exists (a foreign key): one query, not two."""
+    ada = await add_user(db, "ada")
+    await add_item(db, ada.id)
+    users = CountingUserQueries(db)
+
+    page = await ListUserItems(users, InMemoryItemQueries(db)).execute(ada.id, PageRequest())
+
+    assert len(page.items) == 1
+    assert users.looked_up == 0
+    await ListUserItems(users, InMemoryItemQueries(db)).execute(ada.id, PageRequest(after_id=10**6))
+    assert users.looked_up == 1  # an empty page asks whether the user exists
