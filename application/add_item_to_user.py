@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from application.errors import ApplicationError, NotAuthenticated, NotResourceOwner
-from application.ports import UnitOfWork
+from application.ports import ItemRepository, UnitOfWork, UserRepository
 from domain.item import Item, NewItem
 
 
@@ -34,9 +34,9 @@ class AddItemToUser:
         if cmd.actor_id != cmd.owner_id:
             raise NotResourceOwner
         async with self._uow:
-            if await self._uow.users.get(cmd.owner_id) is None:
+            if await self._uow.repository(UserRepository).get(cmd.owner_id) is None:
                 raise NotAuthenticated
-            item = await self._uow.items.add(
+            item = await self._uow.repository(ItemRepository).add(
                 NewItem(
                     title=cmd.title,
                     description=cmd.description,

@@ -7,12 +7,20 @@ from dataclasses import replace
 from datetime import datetime
 
 from adapters.memory.database import InMemoryState
+from adapters.memory.unit_of_work import memory_repository
 from application.errors import UserAlreadyExists
-from application.ports import NewRefreshToken, StoredRefreshToken
+from application.ports import (
+    ItemRepository,
+    NewRefreshToken,
+    RefreshTokenRepository,
+    StoredRefreshToken,
+    UserRepository,
+)
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
 
+@memory_repository(UserRepository)
 class InMemoryUserRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
@@ -102,6 +110,7 @@ class InMemoryUserRepository:
             self._state.users[user_id] = replace(user, **changes)  # type: ignore[arg-type]
 
 
+@memory_repository(ItemRepository)
 class InMemoryItemRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
@@ -129,6 +138,7 @@ class InMemoryItemRepository:
         self._state.items.pop(item_id, None)
 
 
+@memory_repository(RefreshTokenRepository)
 class InMemoryRefreshTokenRepository:
     """Atomic spends for free: the unit of work's lock makes transactions serialisable."""
 

@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from application.ports import OutboxStatus
+from application.ports import Outbox, OutboxStatus, UserRepository
 from entrypoints.container import Container
 from tests.api.helpers import (
     PASSWORD,
@@ -37,7 +37,7 @@ STALE = int(time.time()) - 3600  # a login an hour ago: older than REAUTH_MAX_AG
 async def emails(container: Container, event_type: str | None = None) -> list[dict[str, Any]]:
     """The payloads of the emails queued so far (oldest first), of one type or all."""
     async with container.uow() as uow:
-        messages = await uow.outbox.list(OutboxStatus.PENDING, 1000)
+        messages = await uow.repository(Outbox).list(OutboxStatus.PENDING, 1000)
     return [
         {"type": m.event_type, **m.payload}
         for m in messages
@@ -54,7 +54,7 @@ async def last_token(container: Container, event_type: str, email: str) -> str:
 
 async def make_admin(container: Container, user_id: int) -> None:
     async with container.uow() as uow:
-        await uow.users.set_admin(user_id, admin=True)
+        await uow.repository(UserRepository).set_admin(user_id, admin=True)
         await uow.commit()
 
 
@@ -151,7 +151,7 @@ async def test_an_inactive_account_gets_no_reset_email(
     client: httpx.AsyncClient, container: Container, ada: Account
 ) -> None:
     async with container.uow() as uow:
-        await uow.users.set_active(ada.id, active=False)
+        await uow.repository(UserRepository).set_active(ada.id, active=False)
         await uow.commit()
 
     response = await client.post("/auth/password-reset", json={"email": ada.email})
