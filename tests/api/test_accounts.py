@@ -15,6 +15,7 @@ import pytest
 
 from application.ports import Outbox, OutboxStatus, UserRepository
 from entrypoints.container import Container
+from tests.api.contract import BODY, Callers, Operation
 from tests.api.helpers import (
     PASSWORD,
     USER_PRIVATE_FIELDS,
@@ -29,6 +30,45 @@ from tests.api.helpers import (
     sign_up,
 )
 from tests.conftest import TEST_JWT_SECRET
+
+OPERATIONS = {
+    # Self-service: the caller's own account.
+    ("patch", "/users/me"): Operation("update_current_user", BODY | {401, 409, 503}),
+    ("delete", "/users/me"): Operation("delete_current_user", {401, 503}, success=204),
+    ("post", "/users/me/verify-email"): Operation(
+        "resend_verification_email", {401, 409, 429, 503}, success=202
+    ),
+    ("post", "/users/me/password"): Operation(
+        "change_password", BODY | {401, 403, 429, 503}, success=204
+    ),
+    ("get", "/users/me/export"): Operation(
+        "export_current_user", {401, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("get", "/users/me/sessions"): Operation(
+        "list_sessions", {401, 422, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("delete", "/users/me/sessions"): Operation("end_all_sessions", {401, 503}, success=204),
+    ("delete", "/users/me/sessions/{session_id}"): Operation(
+        "end_session", {401, 404, 422, 503}, success=204
+    ),
+    # Recovery: no access token.
+    ("post", "/auth/verify-email"): Operation("verify_email", BODY | {503}),
+    ("post", "/auth/password-reset"): Operation(
+        "request_password_reset", BODY | {429, 503}, success=202
+    ),
+    ("post", "/auth/password-reset/confirm"): Operation(
+        "confirm_password_reset", BODY | {503}, success=204
+    ),
+    # Administration: neither ada nor bob is an admin.
+    ("get", "/admin/users"): Operation(
+        "admin_list_users", {401, 403, 422, 503}, callers=Callers(other_user=403, owner=403)
+    ),
+    ("patch", "/admin/users/{user_id}"): Operation(
+        "admin_update_user",
+        BODY | {401, 403, 404, 409, 503},
+        callers=Callers(other_user=403, owner=403, body={"is_active": False}),
+    ),
+}
 
 NEW_PASSWORD = "a brand new horse battery"
 STALE = int(time.time()) - 3600  # a login an hour ago: older than REAUTH_MAX_AGE_SECONDS
