@@ -100,10 +100,12 @@ class InMemoryUserRepository:
         for token_hash, token in list(self._state.refresh_tokens.items()):
             if token.user_id == user_id:
                 del self._state.refresh_tokens[token_hash]
-        account_tokens = self._state.table("account_tokens")
-        for token_hash, account_token in list(account_tokens.items()):
-            if account_token.user_id == user_id:
-                del account_tokens[token_hash]
+        # The generic tables (account tokens, a new aggregate's rows): a row whose ``user_id``
+        # or ``owner_id`` names the user is the user's, as its foreign key says in SQL.
+        for rows in self._state.tables.values():
+            for key, row in list(rows.items()):
+                if user_id in (getattr(row, "user_id", None), getattr(row, "owner_id", None)):
+                    del rows[key]
 
     def _change(self, user_id: int, **changes: object) -> None:
         if (user := self._state.users.get(user_id)) is not None:
