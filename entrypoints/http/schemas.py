@@ -98,7 +98,7 @@ def login_identifier(value: str) -> str:
     return f"{result.local_part}@{result.ascii_domain}"
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value
@@ -145,7 +145,7 @@ Title = Annotated[
     str,
     StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH),
     AfterValidator(storable),
-    AfterValidator(_not_blank),
+    AfterValidator(not_blank),
     Field(
         examples=["Bicycle"],
         description="Not blank (not whitespace only), no NUL.",
