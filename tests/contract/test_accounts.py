@@ -57,11 +57,7 @@ def refresh_token(
 
 
 def session_queries(store: Store) -> SessionQueries:
-    # Not store.queries(...): mypy joins the two classes to `object` there.
-    if store.memory is not None:
-        return InMemorySessionQueries(store.memory)
-    assert store.sql is not None
-    return SqlAlchemySessionQueries(store.sql)
+    return store.queries(SessionQueries, InMemorySessionQueries, SqlAlchemySessionQueries)
 
 
 async def store_tokens(uow_factory: UowFactory, *tokens: NewAccountToken) -> None:
