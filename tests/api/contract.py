@@ -52,8 +52,8 @@ class Operation:
     # (about the path, not the operation): what entrypoints/http/openapi.py must derive.
     errors: Set[int]
     success: int = 200
-    # Operations on a caller's resources: what another user and the owner get. None for
-    # operations every logged-in caller may use alike, and for public ones.
+    # What another user and the owner get: required for every operation that needs an access
+    # token (test_authorization_matrix.py), None for the public ones.
     callers: Callers | None = None
 
 

@@ -33,13 +33,30 @@ from tests.conftest import TEST_JWT_SECRET
 
 OPERATIONS = {
     # Self-service: the caller's own account.
-    ("patch", "/users/me"): Operation("update_current_user", BODY | {401, 409, 503}),
-    ("delete", "/users/me"): Operation("delete_current_user", {401, 503}, success=204),
+    # Another user's token acts on that user's own account, never on ada's.
+    ("patch", "/users/me"): Operation(
+        "update_current_user",
+        BODY | {401, 409, 503},
+        callers=Callers(other_user=200, owner=200, body={"username": "renamed"}),
+    ),
+    ("delete", "/users/me"): Operation(
+        "delete_current_user", {401, 503}, success=204, callers=Callers(other_user=204, owner=204)
+    ),
     ("post", "/users/me/verify-email"): Operation(
-        "resend_verification_email", {401, 409, 429, 503}, success=202
+        "resend_verification_email",
+        {401, 409, 429, 503},
+        success=202,
+        callers=Callers(other_user=202, owner=202),
     ),
     ("post", "/users/me/password"): Operation(
-        "change_password", BODY | {401, 403, 429, 503}, success=204
+        "change_password",
+        BODY | {401, 403, 429, 503},
+        success=204,
+        callers=Callers(
+            other_user=204,
+            owner=204,
+            body={"current_password": PASSWORD, "new_password": "a brand new horse battery"},
+        ),
     ),
     ("get", "/users/me/export"): Operation(
         "export_current_user", {401, 503}, callers=Callers(other_user=200, owner=200)
@@ -47,9 +64,15 @@ OPERATIONS = {
     ("get", "/users/me/sessions"): Operation(
         "list_sessions", {401, 422, 503}, callers=Callers(other_user=200, owner=200)
     ),
-    ("delete", "/users/me/sessions"): Operation("end_all_sessions", {401, 503}, success=204),
+    ("delete", "/users/me/sessions"): Operation(
+        "end_all_sessions", {401, 503}, success=204, callers=Callers(other_user=204, owner=204)
+    ),
+    # {session_id} is ada's session: someone else's is unknown to bob.
     ("delete", "/users/me/sessions/{session_id}"): Operation(
-        "end_session", {401, 404, 422, 503}, success=204
+        "end_session",
+        {401, 404, 422, 503},
+        success=204,
+        callers=Callers(other_user=404, owner=204),
     ),
     # Recovery: no access token.
     ("post", "/auth/verify-email"): Operation("verify_email", BODY | {503}),

@@ -4,15 +4,17 @@ Columns: no token, a garbage token, an expired token, another user's valid token
 valid token. Expected: 401, 401, 401, then 403 or 2xx, then 2xx.
 
 Which operations are protected is not listed here: every operation the API tests declare
-(tests/api/contract.py) that is not in ``PUBLIC`` is, and the schema must say so. So a new route
-is checked against the first three columns with no edit here, and a new public route is a
-deliberate edit of ``PUBLIC``. The last two columns need to know the operation: the test module
-that declares it says what another user and the owner get (``Callers``).
+(tests/api/contract.py) that is not in ``PUBLIC`` is, and the schema must say so. The last two
+columns need to know the operation: the test module that declares it must say what another user
+and the owner get (``Callers``). So a new route is in the matrix with no edit here, and a new
+public route is a deliberate edit of ``PUBLIC``.
 
-"Another user" is bob; the resource belongs to ada. Where the contract gives a resource no owner
-(the user list, public profiles, item reads: every logged-in user may read them), bob's token is
-served (2xx) and the test checks that he is shown nothing private: ``/users/me`` answers with
-bob's own account, a profile carries no email. Writes to ada's collection or items are 403.
+"Another user" is bob; the resource belongs to ada: the path names ada's id, her item, her
+session. Where the contract gives a resource no owner (the user list, public profiles, item
+reads: every logged-in user may read them), bob's token is served (2xx) and the test checks
+that he is shown nothing private: ``/users/me`` answers with bob's own account, a profile
+carries no email; on ``/users/me/...`` bob acts on his own account. Writes to ada's collection
+or items are 403; ada's session is unknown to him (404).
 """
 
 from __future__ import annotations
@@ -68,10 +70,17 @@ def credentials(caller: str, ada: Account, bob: Account) -> dict[str, str]:
     }[caller]
 
 
-def url_of(path: str, ada: Account, item: dict[str, Any]) -> str:
-    """The path with ada's resources: her id, her item's id; any other id is 1."""
+async def url_of(client: httpx.AsyncClient, path: str, ada: Account, item: dict[str, Any]) -> str:
+    """The path with ada's resources: her id, her item, her session; any other id is 1."""
     values = {"user_id": ada.id, "item_id": item["id"]}
+    if "{session_id}" in path:
+        sessions = (await client.get("/users/me/sessions", headers=ada.headers)).json()
+        values["session_id"] = sessions["items"][0]["id"]
     return PATH_PARAMETER.sub(lambda name: str(values.get(name[1], 1)), path)
+
+
+def test_every_protected_operation_says_what_another_user_and_the_owner_get() -> None:
+    assert [key for key in PROTECTED if DECLARED[key].callers is None] == []
 
 
 async def test_the_schema_secures_exactly_the_operations_that_are_not_public(
@@ -94,10 +103,9 @@ async def test_a_protected_operation_refuses_a_caller_without_a_valid_token(
     client: httpx.AsyncClient, ada: Account, bob: Account, method: str, path: str, caller: str
 ) -> None:
     item = await add_item(client, ada, "Ada's")
+    url = await url_of(client, path, ada, item)
 
-    response = await client.request(
-        method, url_of(path, ada, item), headers=credentials(caller, ada, bob)
-    )
+    response = await client.request(method, url, headers=credentials(caller, ada, bob))
 
     assert_problem(response, 401)
     # Refused: ada's item is exactly as it was.
@@ -118,7 +126,7 @@ async def test_authorization_matrix(
 ) -> None:
     method, path = operation
     item = await add_item(client, ada, "Ada's")
-    url = url_of(path, ada, item)
+    url = await url_of(client, path, ada, item)
     body = None if callers.body is None else dict(callers.body)
 
     response = await client.request(method, url, json=body, headers=credentials(caller, ada, bob))
@@ -137,6 +145,9 @@ async def test_authorization_matrix(
 def _assert_nothing_private_of_ada(
     response: httpx.Response, url: str, ada: Account, bob: Account
 ) -> None:
+    assert ada.email not in response.text
+    if not response.content:
+        return
     body = response.json()
     if url == "/users/me":
         assert body["id"] == bob.id
@@ -145,4 +156,3 @@ def _assert_nothing_private_of_ada(
         assert set(body) == USER_PUBLIC_FIELDS
     elif url == "/users":
         assert all(set(user) == USER_PUBLIC_FIELDS for user in body["items"])
-    assert ada.email not in response.text
