@@ -31,9 +31,11 @@ from tests.api.helpers import (
 )
 from tests.conftest import TEST_JWT_SECRET
 
+NEW_PASSWORD = "a brand new horse battery"
+STALE = int(time.time()) - 3600  # a login an hour ago: older than REAUTH_MAX_AGE_SECONDS
+
 OPERATIONS = {
-    # Self-service: the caller's own account.
-    # Another user's token acts on that user's own account, never on ada's.
+    # Self-service: the caller's own account (another user's token acts on their own).
     ("patch", "/users/me"): Operation(
         "update_current_user",
         BODY | {401, 409, 503},
@@ -55,7 +57,7 @@ OPERATIONS = {
         callers=Callers(
             other_user=204,
             owner=204,
-            body={"current_password": PASSWORD, "new_password": "a brand new horse battery"},
+            body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
         ),
     ),
     ("get", "/users/me/export"): Operation(
@@ -92,9 +94,6 @@ OPERATIONS = {
         callers=Callers(other_user=403, owner=403, body={"is_active": False}),
     ),
 }
-
-NEW_PASSWORD = "a brand new horse battery"
-STALE = int(time.time()) - 3600  # a login an hour ago: older than REAUTH_MAX_AGE_SECONDS
 
 
 async def emails(container: Container, event_type: str | None = None) -> list[dict[str, Any]]:
