@@ -9,20 +9,21 @@ itself, next to its code, with the family's decorator::
         def __init__(self, connection: AsyncConnection) -> None: ...
 
 mypy checks there that the class implements the port (a missing or mistyped method is an
-error on the decorator line). A unit of work asked for a port nobody registered raises
-``LookupError`` naming the port and the decorator, so a forgotten registration fails the
-first contract or unit test that writes through it, on memory and on SQLite.
+error on the decorator line).
 
-A decorator runs when its module is imported, and nothing else imports some repositories
-(the outbox's is only ever reached through the unit of work). So the first time a port is
-missing, the registry imports every module of its family's package, once: the registrations
-are complete whatever the process happened to import before (docs/decisions/0041).
+A decorator runs when its module is imported, and no module imports a repository class: they
+are reached through the unit of work. So the adapters of the ports in
+``application/ports/tags.py`` live in the family's module of the same name
+(``adapters/sqlalchemy/tags.py``, ``adapters/memory/tags.py``), and the first time a port is
+asked for, the registry imports that module. A port nobody registered there is a
+``LookupError`` naming the module and the decorator, so a forgotten registration fails the
+first contract or unit test that writes through it, on memory and on SQLite
+(docs/decisions/0041).
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
@@ -35,7 +36,6 @@ class RepositoryRegistry(Generic[H]):
         self._package = package
         self._decorator = decorator
         self._factories: dict[type[Any], Callable[[H], Any]] = {}
-        self._package_imported = False
 
     def implements(self, port: type[R]) -> Callable[[Callable[[H], R]], Callable[[H], R]]:
         """The class decorator: the decorated class is this family's ``port``."""
@@ -58,22 +58,24 @@ class RepositoryRegistry(Generic[H]):
     def build(self, port: type[R], on: H) -> R:
         """A new repository implementing ``port`` over ``on``."""
         factory = self._factories.get(port)
-        if factory is None and not self._package_imported:
-            self._import_package()
-            factory = self._factories.get(port)
         if factory is None:
-            raise LookupError(
-                f"no repository in {self._package} implements {port.__qualname__}: decorate "
-                f"the class that does with @{self._decorator}({port.__qualname__})"
-            )
+            module = self._module_for(port)
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as error:
+                if error.name != module:
+                    raise
+            factory = self._factories.get(port)
+            if factory is None:
+                raise LookupError(
+                    f"no repository implements {port.__qualname__}: decorate the class that "
+                    f"does, in {module}, with @{self._decorator}({port.__qualname__})"
+                )
         return cast(R, factory(on))
 
-    def _import_package(self) -> None:
-        package = importlib.import_module(self._package)
-        for module in pkgutil.iter_modules(package.__path__):
-            if not module.ispkg:
-                importlib.import_module(f"{self._package}.{module.name}")
-        self._package_imported = True
+    def _module_for(self, port: type[Any]) -> str:
+        """Where this family implements ``port``: its module of the port's module's name."""
+        return f"{self._package}.{port.__module__.rsplit('.', 1)[-1]}"
 
 
 class Repositories(Generic[H]):

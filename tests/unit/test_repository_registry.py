@@ -1,7 +1,10 @@
-"""The registry behind ``uow.repository(Port)``: one implementation per port and family."""
+"""The registry behind ``uow.repository(Port)``: one implementation per port and family, found
+in the family's module named like the port's."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Protocol
 
 import pytest
@@ -41,8 +44,30 @@ def test_a_second_implementation_of_one_port_is_refused_naming_both() -> None:
         registry.implements(CounterRepository)(OtherCounter)
 
 
-def test_a_port_nobody_registered_is_a_lookup_error_naming_package_and_decorator() -> None:
+def test_a_port_nobody_registered_is_a_lookup_error_naming_module_and_decorator() -> None:
     registry = RepositoryRegistry[list[int]](package="adapters.memory", decorator="counter")
 
-    with pytest.raises(LookupError, match=r"adapters\.memory.*@counter\(CounterRepository\)"):
+    with pytest.raises(LookupError) as raised:
         registry.build(CounterRepository, [])
+
+    assert str(raised.value) == (
+        "no repository implements CounterRepository: decorate the class that does, in "
+        "adapters.memory.test_repository_registry, with @counter(CounterRepository)"
+    )
+
+
+def test_the_first_use_of_a_port_imports_the_familys_module_of_that_name() -> None:
+    """Nothing imports adapters/memory/outbox.py but the registry, when Outbox is asked for."""
+    script = """
+import sys
+from adapters.memory.database import InMemoryState
+from adapters.memory.unit_of_work import MEMORY_REPOSITORIES
+from application.ports.outbox import Outbox
+before = "adapters.memory.outbox" in sys.modules
+repository = MEMORY_REPOSITORIES.build(Outbox, InMemoryState())
+print(before, type(repository).__module__)
+"""
+    completed = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.split() == ["False", "adapters.memory.outbox"]
