@@ -19,8 +19,12 @@ from datetime import timedelta
 from typing import Any
 
 from application.clock import Clock, utc_now
-from application.ports import NewOutboxMessage, UnitOfWork
-from application.ports.account_tokens import AccountTokenKind, NewAccountToken
+from application.ports import NewOutboxMessage, Outbox, UnitOfWork
+from application.ports.account_tokens import (
+    AccountTokenKind,
+    AccountTokenRepository,
+    NewAccountToken,
+)
 from application.token_pairs import hash_token
 from domain.user import User
 
@@ -56,8 +60,8 @@ class AccountEmails:
         """A new token of ``kind`` for the user, voiding their older ones of that kind."""
         token = secrets.token_urlsafe(ACCOUNT_TOKEN_BYTES)
         now = self.clock()
-        await uow.account_tokens.void(user_id, kind)
-        await uow.account_tokens.add(
+        await uow.repository(AccountTokenRepository).void(user_id, kind)
+        await uow.repository(AccountTokenRepository).add(
             NewAccountToken(
                 kind=kind,
                 user_id=user_id,
@@ -88,7 +92,7 @@ class AccountEmails:
         }
         if token_kind is not None:
             payload[TOKEN_KEY] = await self.issue_token(uow, user.id, token_kind)
-        await uow.outbox.add(
+        await uow.repository(Outbox).add(
             NewOutboxMessage(
                 event_id=str(uuid.uuid4()),
                 event_type=event_type,

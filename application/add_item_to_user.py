@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from application.errors import ApplicationError, NotAuthenticated, NotResourceOwner
-from application.ports import UnitOfWork
+from application.ports import ItemRepository, UnitOfWork
 from application.ports.repositories import OwnerNotFound
 from domain.item import Item, NewItem
 
@@ -42,7 +42,7 @@ class AddItemToUser:
         )
         async with self._uow:
             try:
-                item = await self._uow.items.add(new_item)
+                item = await self._uow.repository(ItemRepository).add(new_item)
             except OwnerNotFound:
                 raise NotAuthenticated from None
             await self._uow.commit()

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from application.errors import ApplicationError, InvalidCredentials
 from application.login_attempts import LoginAttempts, account_key
-from application.ports import PasswordHasher, Throttle, UnitOfWork
+from application.ports import PasswordHasher, Throttle, UnitOfWork, UserRepository
 from application.token_pairs import TokenPair, TokenPairIssuer
 from domain.user import User
 
@@ -66,7 +66,7 @@ class AuthenticateUser:
             new_hash = await self._hasher.hash(password)
         async with self._uow:
             if new_hash is not None:
-                await self._uow.users.set_password_hash(user.id, new_hash)
+                await self._uow.repository(UserRepository).set_password_hash(user.id, new_hash)
             pair = await self._issuer.issue(self._uow, user)
             await self._uow.commit()
         return pair
@@ -74,5 +74,5 @@ class AuthenticateUser:
     async def _find(self, login: str) -> User | None:
         async with self._uow:
             if "@" in login:
-                return await self._uow.users.get_by_email(login)
-            return await self._uow.users.get_by_username(login)
+                return await self._uow.repository(UserRepository).get_by_email(login)
+            return await self._uow.repository(UserRepository).get_by_username(login)

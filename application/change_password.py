@@ -9,7 +9,7 @@ from application.account_emails import PASSWORD_CHANGED, AccountEmails
 from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, WrongPassword
 from application.password_policy import PasswordPolicy
-from application.ports import PasswordHasher, UnitOfWork
+from application.ports import PasswordHasher, UnitOfWork, UserRepository
 from application.throttles import AccountThrottles
 from domain.user import User
 
@@ -53,7 +53,7 @@ class ChangePassword:
         )
         hashed_password = await self._hasher.hash(cmd.new_password)
         async with self._uow:
-            await self._uow.users.set_password_hash(user.id, hashed_password)
+            await self._uow.repository(UserRepository).set_password_hash(user.id, hashed_password)
             await revoke_all_credentials(self._uow, user.id, self._emails.clock())
             await self._emails.queue(self._uow, PASSWORD_CHANGED, user)
             await self._uow.commit()

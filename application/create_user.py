@@ -9,7 +9,7 @@ from typing import ClassVar
 from application.account_emails import USER_REGISTERED, AccountEmails
 from application.errors import ApplicationError, UserAlreadyExists
 from application.password_policy import PasswordPolicy
-from application.ports import PasswordHasher, UnitOfWork
+from application.ports import PasswordHasher, UnitOfWork, UserRepository
 from application.ports.account_tokens import AccountTokenKind
 from domain.user import NewUser, User
 
@@ -47,13 +47,13 @@ class CreateUser:
             # Look both up first so a 409 names every taken field; when two signups race past
             # this check, the unique indexes decide and the repository raises the same error.
             taken = []
-            if await self._uow.users.get_by_email(cmd.email) is not None:
+            if await self._uow.repository(UserRepository).get_by_email(cmd.email) is not None:
                 taken.append("email")
-            if await self._uow.users.get_by_username(cmd.username) is not None:
+            if await self._uow.repository(UserRepository).get_by_username(cmd.username) is not None:
                 taken.append("username")
             if taken:
                 raise UserAlreadyExists(tuple(taken))
-            user = await self._uow.users.add(
+            user = await self._uow.repository(UserRepository).add(
                 NewUser(
                     email=cmd.email,
                     username=cmd.username,

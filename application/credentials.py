@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from application.errors import ReauthenticationRequired
-from application.ports import AccessClaims, UnitOfWork
-from application.ports.account_tokens import AccountTokenKind
+from application.ports import AccessClaims, RefreshTokenRepository, UnitOfWork, UserRepository
+from application.ports.account_tokens import AccountTokenKind, AccountTokenRepository
 
 
 async def revoke_all_credentials(uow: UnitOfWork, user_id: int, now: datetime) -> None:
@@ -14,9 +14,9 @@ async def revoke_all_credentials(uow: UnitOfWork, user_id: int, now: datetime) -
     from now on (its credentials version is older), and every password-reset link sent before
     stops working, in the caller's transaction. Credentials issued afterwards carry the new
     version and work, within the same second too."""
-    await uow.users.revoke_credentials(user_id)
-    await uow.refresh_tokens.revoke_all_for_user(user_id, now)
-    await uow.account_tokens.void(user_id, AccountTokenKind.RESET)
+    await uow.repository(UserRepository).revoke_credentials(user_id)
+    await uow.repository(RefreshTokenRepository).revoke_all_for_user(user_id, now)
+    await uow.repository(AccountTokenRepository).void(user_id, AccountTokenKind.RESET)
 
 
 def require_fresh_login(claims: AccessClaims, now: datetime, max_age_seconds: int) -> None:

@@ -14,7 +14,7 @@ from typing import ClassVar
 from application.clock import Clock, utc_now
 from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, UsernameNotFound, UserNotFound
-from application.ports import UnitOfWork
+from application.ports import UnitOfWork, UserRepository
 from domain.user import User
 
 
@@ -47,7 +47,7 @@ class DeactivateUser:
         async with self._uow:
             user = await self._find(cmd)
             if user.is_active:
-                await self._uow.users.set_active(user.id, active=False)
+                await self._uow.repository(UserRepository).set_active(user.id, active=False)
             # Reactivating later must not bring the old tokens back.
             await revoke_all_credentials(self._uow, user.id, self._clock())
             await self._uow.commit()
@@ -55,12 +55,12 @@ class DeactivateUser:
 
     async def _find(self, cmd: DeactivateUserCommand) -> User:
         if cmd.user_id is not None:
-            user = await self._uow.users.get(cmd.user_id)
+            user = await self._uow.repository(UserRepository).get(cmd.user_id)
             if user is None:
                 raise UserNotFound(cmd.user_id)
             return user
         if cmd.username is not None:
-            user = await self._uow.users.get_by_username(cmd.username)
+            user = await self._uow.repository(UserRepository).get_by_username(cmd.username)
             if user is None:
                 raise UsernameNotFound(cmd.username)
             return user

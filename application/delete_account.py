@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.clock import Clock, utc_now
 from application.credentials import require_fresh_login
 from application.get_current_user import Caller
-from application.ports import UnitOfWork
+from application.ports import UnitOfWork, UserRepository
 
 
 class DeleteAccount:
@@ -24,5 +24,5 @@ class DeleteAccount:
     async def execute(self, caller: Caller) -> None:
         require_fresh_login(caller.claims, self._clock(), self._reauth_max_age_seconds)
         async with self._uow:
-            await self._uow.users.delete(caller.user.id)
+            await self._uow.repository(UserRepository).delete(caller.user.id)
             await self._uow.commit()

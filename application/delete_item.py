@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from application.errors import ApplicationError, ItemNotFound, NotResourceOwner
-from application.ports import UnitOfWork
+from application.ports import ItemRepository, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +24,10 @@ class DeleteItem:
 
     async def execute(self, cmd: DeleteItemCommand) -> None:
         async with self._uow:
-            item = await self._uow.items.get(cmd.item_id)
+            item = await self._uow.repository(ItemRepository).get(cmd.item_id)
             if item is None:
                 raise ItemNotFound(cmd.item_id)
             if not (cmd.actor_is_admin or item.is_owned_by(cmd.actor_id)):
                 raise NotResourceOwner
-            await self._uow.items.delete(cmd.item_id)
+            await self._uow.repository(ItemRepository).delete(cmd.item_id)
             await self._uow.commit()

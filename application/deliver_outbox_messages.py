@@ -24,7 +24,7 @@ from application.account_emails import (
     USER_REGISTERED,
 )
 from application.clock import Clock, utc_now
-from application.ports import Notification, Notifier, OutboxMessage, UnitOfWork
+from application.ports import Notification, Notifier, Outbox, OutboxMessage, UnitOfWork
 
 logger = logging.getLogger("users_items.outbox")
 
@@ -159,7 +159,9 @@ class DeliverOutboxMessages:
         one delivery takes less than half the lease)."""
         now = self._clock()
         async with self._uow:
-            batch = await self._uow.outbox.claim(now, now + self._lease, self._batch_size)
+            batch = await self._uow.repository(Outbox).claim(
+                now, now + self._lease, self._batch_size
+            )
             await self._uow.commit()
         delivered = retried = dead = released = 0
         start_by = now + self._lease / 2
@@ -187,7 +189,7 @@ class DeliverOutboxMessages:
             return "dead" if permanent else "retried"
         async with self._uow:
             # The token (a credential) leaves the database with the delivery's record.
-            await self._uow.outbox.mark_delivered(
+            await self._uow.repository(Outbox).mark_delivered(
                 message.id, self._clock(), payload=without_token(message.payload)
             )
             await self._uow.commit()
@@ -200,7 +202,7 @@ class DeliverOutboxMessages:
             if permanent:
                 # A dead message's token is removed too: requeued, it dies again at once (the
                 # person asks for a new email; the old token would have expired by then anyway).
-                await self._uow.outbox.mark_dead(
+                await self._uow.repository(Outbox).mark_dead(
                     message.id,
                     attempts=attempts,
                     error=error,
@@ -208,7 +210,7 @@ class DeliverOutboxMessages:
                 )
             else:
                 delay = self._policy.delay_seconds(attempts, self._rng)
-                await self._uow.outbox.schedule_retry(
+                await self._uow.repository(Outbox).schedule_retry(
                     message.id,
                     attempts=attempts,
                     available_at=self._clock() + timedelta(seconds=delay),
@@ -227,6 +229,6 @@ class DeliverOutboxMessages:
         now = self._clock()
         async with self._uow:
             for message in messages:
-                await self._uow.outbox.release(message.id, now)
+                await self._uow.repository(Outbox).release(message.id, now)
             await self._uow.commit()
         return len(messages)

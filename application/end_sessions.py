@@ -7,7 +7,7 @@ from typing import ClassVar
 from application.clock import Clock, utc_now
 from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, SessionNotFound
-from application.ports import UnitOfWork
+from application.ports import RefreshTokenRepository, UnitOfWork
 
 
 class EndSession:
@@ -24,7 +24,7 @@ class EndSession:
 
     async def execute(self, user_id: int, session_id: int) -> None:
         async with self._uow:
-            if not await self._uow.refresh_tokens.revoke_session(
+            if not await self._uow.repository(RefreshTokenRepository).revoke_session(
                 user_id, session_id, self._clock()
             ):
                 raise SessionNotFound(session_id)

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from application.clock import Clock, utc_now
 from application.errors import ApplicationError, InvalidRefreshToken
-from application.ports import UnitOfWork
+from application.ports import RefreshTokenRepository, UnitOfWork
 from application.token_pairs import hash_refresh_token
 
 
@@ -25,12 +25,16 @@ class LogOut:
     async def execute(self, refresh_token: str) -> None:
         now = self._clock()
         async with self._uow:
-            stored = await self._uow.refresh_tokens.get(hash_refresh_token(refresh_token))
+            stored = await self._uow.repository(RefreshTokenRepository).get(
+                hash_refresh_token(refresh_token)
+            )
             if stored is None:
                 raise InvalidRefreshToken
             live = stored.spent_at is None and stored.revoked_at is None and stored.expires_at > now
             if live or stored.spent_at is not None:
-                await self._uow.refresh_tokens.revoke_family(stored.family_id, now)
+                await self._uow.repository(RefreshTokenRepository).revoke_family(
+                    stored.family_id, now
+                )
                 await self._uow.commit()
             if not live:
                 raise InvalidRefreshToken

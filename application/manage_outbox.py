@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from application.clock import Clock, utc_now
 from application.errors import ApplicationError, OutboxMessageNotDead
-from application.ports import OutboxMessage, OutboxStatus, UnitOfWork
+from application.ports import Outbox, OutboxMessage, OutboxStatus, UnitOfWork
 
 
 class ListOutboxMessages:
@@ -18,7 +18,7 @@ class ListOutboxMessages:
 
     async def execute(self, status: OutboxStatus, limit: int = 100) -> Sequence[OutboxMessage]:
         async with self._uow:
-            return await self._uow.outbox.list(status, limit)
+            return await self._uow.repository(Outbox).list(status, limit)
 
 
 class CountOutboxMessages:
@@ -29,7 +29,7 @@ class CountOutboxMessages:
 
     async def execute(self, status: OutboxStatus) -> int:
         async with self._uow:
-            return await self._uow.outbox.count(status)
+            return await self._uow.repository(Outbox).count(status)
 
 
 class RequeueOutboxMessage:
@@ -42,7 +42,7 @@ class RequeueOutboxMessage:
 
     async def execute(self, message_id: int) -> None:
         async with self._uow:
-            if not await self._uow.outbox.requeue(message_id, datetime.now(UTC)):
+            if not await self._uow.repository(Outbox).requeue(message_id, datetime.now(UTC)):
                 raise OutboxMessageNotDead(message_id)
             await self._uow.commit()
 
@@ -68,7 +68,9 @@ class PruneOutbox:
         deleted = 0
         while True:
             async with self._uow:
-                batch = await self._uow.outbox.delete_delivered_before(cutoff, self._batch_size)
+                batch = await self._uow.repository(Outbox).delete_delivered_before(
+                    cutoff, self._batch_size
+                )
                 await self._uow.commit()
             deleted += batch
             if batch < self._batch_size:

@@ -15,7 +15,7 @@ from application.errors import (
     UsernameNotFound,
     UserNotFound,
 )
-from application.ports import UnitOfWork
+from application.ports import UnitOfWork, UserRepository
 from domain.user import User
 
 
@@ -59,7 +59,7 @@ class ManageUser:
         if cmd.actor is not None and not cmd.actor.is_admin:
             raise NotAdmin
         async with self._uow:
-            admins = set(await self._uow.users.lock_active_admins())
+            admins = set(await self._uow.repository(UserRepository).lock_active_admins())
             user = await self._find(cmd)
             if cmd.actor is not None and cmd.actor.id not in admins:
                 raise NotAdmin  # demoted or deactivated since this request looked them up
@@ -75,9 +75,13 @@ class ManageUser:
             if not admins and user.is_admin and user.is_active:
                 raise LastActiveAdmin
             if updated.is_admin != user.is_admin:
-                await self._uow.users.set_admin(user.id, admin=updated.is_admin)
+                await self._uow.repository(UserRepository).set_admin(
+                    user.id, admin=updated.is_admin
+                )
             if updated.is_active != user.is_active:
-                await self._uow.users.set_active(user.id, active=updated.is_active)
+                await self._uow.repository(UserRepository).set_active(
+                    user.id, active=updated.is_active
+                )
                 if not updated.is_active:
                     await revoke_all_credentials(self._uow, user.id, self._clock())
             await self._uow.commit()
@@ -85,13 +89,13 @@ class ManageUser:
 
     async def _find(self, cmd: ManageUserCommand) -> User:
         if cmd.user_id is not None:
-            user = await self._uow.users.get(cmd.user_id)
+            user = await self._uow.repository(UserRepository).get(cmd.user_id)
             if user is None:
                 raise UserNotFound(cmd.user_id)
             return user
         if cmd.username is None:
             raise ValueError("no user named")  # unreachable: the command checks itself
-        found = await self._uow.users.get_by_username(cmd.username)
+        found = await self._uow.repository(UserRepository).get_by_username(cmd.username)
         if found is None:
             raise UsernameNotFound(cmd.username)
         return found

@@ -9,8 +9,8 @@ from application.account_emails import PASSWORD_RESET_REQUESTED, AccountEmails
 from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, InvalidAccountToken
 from application.password_policy import PasswordPolicy
-from application.ports import PasswordHasher, UnitOfWork
-from application.ports.account_tokens import AccountTokenKind
+from application.ports import PasswordHasher, UnitOfWork, UserRepository
+from application.ports.account_tokens import AccountTokenKind, AccountTokenRepository
 from application.throttles import AccountThrottles
 from application.token_pairs import hash_token
 
@@ -35,13 +35,13 @@ class RequestPasswordReset:
     async def execute(self, cmd: RequestPasswordResetCommand) -> None:
         await self._throttles.password_reset_requested(cmd.email, cmd.client_address)
         async with self._uow:
-            user = await self._uow.users.get_by_email(cmd.email)
+            user = await self._uow.repository(UserRepository).get_by_email(cmd.email)
             if user is not None and user.is_active:
                 await self._emails.queue(
                     self._uow, PASSWORD_RESET_REQUESTED, user, token_kind=AccountTokenKind.RESET
                 )
             else:
-                await self._uow.account_tokens.void(
+                await self._uow.repository(AccountTokenRepository).void(
                     0 if user is None else user.id, AccountTokenKind.RESET
                 )
             await self._uow.commit()
@@ -80,10 +80,14 @@ class ConfirmPasswordReset:
     async def execute(self, cmd: ConfirmPasswordResetCommand) -> None:
         token_hash = hash_token(cmd.token)
         async with self._uow:
-            usable = await self._uow.account_tokens.find_usable(
+            usable = await self._uow.repository(AccountTokenRepository).find_usable(
                 token_hash, AccountTokenKind.RESET, self._emails.clock()
             )
-            user = None if usable is None else await self._uow.users.get(usable.user_id)
+            user = (
+                None
+                if usable is None
+                else await self._uow.repository(UserRepository).get(usable.user_id)
+            )
         if user is None or not user.is_active:
             raise InvalidAccountToken
         self._policy.check(
@@ -92,10 +96,12 @@ class ConfirmPasswordReset:
         hashed_password = await self._hasher.hash(cmd.new_password)
         now = self._emails.clock()
         async with self._uow:
-            used = await self._uow.account_tokens.use(token_hash, AccountTokenKind.RESET, now)
+            used = await self._uow.repository(AccountTokenRepository).use(
+                token_hash, AccountTokenKind.RESET, now
+            )
             if used is None or used.user_id != user.id:
                 raise InvalidAccountToken
-            await self._uow.users.set_password_hash(user.id, hashed_password)
-            await self._uow.users.set_email_verified(user.id, verified=True)
+            await self._uow.repository(UserRepository).set_password_hash(user.id, hashed_password)
+            await self._uow.repository(UserRepository).set_email_verified(user.id, verified=True)
             await revoke_all_credentials(self._uow, user.id, now)
             await self._uow.commit()

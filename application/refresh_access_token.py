@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from application.errors import ApplicationError, InvalidRefreshToken
-from application.ports import UnitOfWork
+from application.ports import RefreshTokenRepository, UnitOfWork, UserRepository
 from application.token_pairs import TokenPair, TokenPairIssuer, hash_refresh_token
 
 
@@ -29,14 +29,16 @@ class RefreshAccessToken:
         token_hash = hash_refresh_token(refresh_token)
         now = self._issuer.clock()
         async with self._uow:
-            spent = await self._uow.refresh_tokens.spend(token_hash, now)
+            spent = await self._uow.repository(RefreshTokenRepository).spend(token_hash, now)
             if spent is None:
-                stored = await self._uow.refresh_tokens.get(token_hash)
+                stored = await self._uow.repository(RefreshTokenRepository).get(token_hash)
                 if stored is not None and stored.spent_at is not None:
-                    await self._uow.refresh_tokens.revoke_family(stored.family_id, now)
+                    await self._uow.repository(RefreshTokenRepository).revoke_family(
+                        stored.family_id, now
+                    )
                     await self._uow.commit()
                 raise InvalidRefreshToken
-            user = await self._uow.users.get(spent.user_id)
+            user = await self._uow.repository(UserRepository).get(spent.user_id)
             # A family from before the user's credentials changed is void, even if it escaped
             # the revocation (a login that raced with the change).
             if (
@@ -44,7 +46,9 @@ class RefreshAccessToken:
                 or not user.is_active
                 or user.credentials_version != spent.credentials_version
             ):
-                await self._uow.refresh_tokens.revoke_family(spent.family_id, now)
+                await self._uow.repository(RefreshTokenRepository).revoke_family(
+                    spent.family_id, now
+                )
                 await self._uow.commit()
                 raise InvalidRefreshToken
             pair = await self._issuer.issue(self._uow, user, spent)

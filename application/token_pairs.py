@@ -16,6 +16,7 @@ from application.clock import Clock, utc_now
 from application.ports import (
     AccessClaims,
     NewRefreshToken,
+    RefreshTokenRepository,
     StoredRefreshToken,
     TokenService,
     UnitOfWork,
@@ -64,7 +65,7 @@ class TokenPairIssuer:
         else:
             family_id = family.family_id
             authenticated_at, version = family.authenticated_at, family.credentials_version
-        await uow.refresh_tokens.add(
+        await uow.repository(RefreshTokenRepository).add(
             NewRefreshToken(
                 token_hash=hash_refresh_token(refresh_token),
                 family_id=family_id,

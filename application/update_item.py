@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from application.errors import ApplicationError, ItemNotFound, NotResourceOwner
-from application.ports import UnitOfWork
+from application.ports import ItemRepository, UnitOfWork
 from domain.item import Item
 
 
@@ -37,7 +37,7 @@ class UpdateItem:
 
     async def execute(self, cmd: UpdateItemCommand) -> Item:
         async with self._uow:
-            item = await self._uow.items.get(cmd.item_id)
+            item = await self._uow.repository(ItemRepository).get(cmd.item_id)
             if item is None:
                 raise ItemNotFound(cmd.item_id)
             if not (cmd.actor_is_admin or item.is_owned_by(cmd.actor_id)):
@@ -47,6 +47,6 @@ class UpdateItem:
                 description=item.description if cmd.description is UNSET else cmd.description,
             )
             if updated != item:
-                await self._uow.items.update(updated)
+                await self._uow.repository(ItemRepository).update(updated)
                 await self._uow.commit()
         return updated

@@ -13,8 +13,8 @@ from application.account_emails import (
 from application.credentials import require_fresh_login
 from application.errors import ApplicationError, NotAuthenticated, UserAlreadyExists
 from application.get_current_user import Caller
-from application.ports import UnitOfWork
-from application.ports.account_tokens import AccountTokenKind
+from application.ports import UnitOfWork, UserRepository
+from application.ports.account_tokens import AccountTokenKind, AccountTokenRepository
 from domain.user import User, email_key
 
 
@@ -46,7 +46,7 @@ class UpdateProfile:
         if email_changes:
             require_fresh_login(caller.claims, now, self._reauth_max_age_seconds)
         async with self._uow:
-            user = await self._uow.users.get(caller.user.id)
+            user = await self._uow.repository(UserRepository).get(caller.user.id)
             if user is None:
                 raise NotAuthenticated
             updated = replace(
@@ -60,16 +60,16 @@ class UpdateProfile:
             # Looked up first so a 409 names every taken field; when two changes race past
             # this check, the unique indexes decide and the repository raises the same error.
             taken = []
-            other = await self._uow.users.get_by_username(updated.username)
+            other = await self._uow.repository(UserRepository).get_by_username(updated.username)
             if other is not None and other.id != user.id:
                 taken.append("username")
             if email_changes:
-                other = await self._uow.users.get_by_email(updated.email)
+                other = await self._uow.repository(UserRepository).get_by_email(updated.email)
                 if other is not None and other.id != user.id:
                     taken.append("email")
             if taken:
                 raise UserAlreadyExists(tuple(taken))
-            await self._uow.users.change_profile(
+            await self._uow.repository(UserRepository).change_profile(
                 user.id,
                 username=updated.username,
                 email=updated.email,
@@ -77,7 +77,9 @@ class UpdateProfile:
             )
             if email_changes:
                 # A reset link sent to the old address must not outlive the change.
-                await self._uow.account_tokens.void(user.id, AccountTokenKind.RESET)
+                await self._uow.repository(AccountTokenRepository).void(
+                    user.id, AccountTokenKind.RESET
+                )
                 await self._emails.queue(
                     self._uow,
                     EMAIL_VERIFICATION_REQUESTED,

@@ -7,8 +7,8 @@ from typing import ClassVar
 
 from application.account_emails import EMAIL_VERIFICATION_REQUESTED, AccountEmails
 from application.errors import ApplicationError, EmailAlreadyVerified, InvalidAccountToken
-from application.ports import UnitOfWork
-from application.ports.account_tokens import AccountTokenKind
+from application.ports import UnitOfWork, UserRepository
+from application.ports.account_tokens import AccountTokenKind, AccountTokenRepository
 from application.throttles import AccountThrottles
 from application.token_pairs import hash_token
 from domain.user import User
@@ -26,13 +26,17 @@ class VerifyEmail:
 
     async def execute(self, token: str) -> User:
         async with self._uow:
-            used = await self._uow.account_tokens.use(
+            used = await self._uow.repository(AccountTokenRepository).use(
                 hash_token(token), AccountTokenKind.VERIFICATION, self._emails.clock()
             )
-            user = None if used is None else await self._uow.users.get(used.user_id)
+            user = (
+                None
+                if used is None
+                else await self._uow.repository(UserRepository).get(used.user_id)
+            )
             if user is None or not user.is_active:
                 raise InvalidAccountToken
-            await self._uow.users.set_email_verified(user.id, verified=True)
+            await self._uow.repository(UserRepository).set_email_verified(user.id, verified=True)
             await self._uow.commit()
         return replace(user, email_verified=True)
 

@@ -57,11 +57,15 @@ class Store:
     sql: SqlAlchemyDatabase | None = None
 
     def queries(
-        self, memory: Callable[[InMemoryDatabase], Q], sql: Callable[[SqlAlchemyDatabase], Q]
+        self,
+        port: type[Q],
+        memory: Callable[[InMemoryDatabase], Q],
+        sql: Callable[[SqlAlchemyDatabase], Q],
     ) -> Q:
         """A query port on this store's backend, for instance
-        ``tags: TagQueries = store.queries(InMemoryTagQueries, SqlAlchemyTagQueries)``; the
-        annotation makes mypy check both implementations against the port."""
+        ``store.queries(TagQueries, InMemoryTagQueries, SqlAlchemyTagQueries)``: mypy checks
+        both implementations against the port. (Without ``port``, mypy infers the join of the
+        two classes, ``object``, whatever the annotation of the variable it is assigned to.)"""
         if self.memory is not None:
             return memory(self.memory)
         assert self.sql is not None

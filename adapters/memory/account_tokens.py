@@ -6,8 +6,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from adapters.memory.database import InMemoryState
+from adapters.memory.unit_of_work import memory_repository
 from application.ports.account_tokens import (
     AccountTokenKind,
+    AccountTokenRepository,
     NewAccountToken,
     UsedAccountToken,
 )
@@ -22,6 +24,7 @@ class StoredAccountToken:
     used_at: datetime | None
 
 
+@memory_repository(AccountTokenRepository)
 class InMemoryAccountTokenRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state

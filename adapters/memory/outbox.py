@@ -8,13 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from adapters.memory.database import InMemoryState
-from application.ports.outbox import NewOutboxMessage, OutboxMessage, OutboxStatus
+from adapters.memory.unit_of_work import memory_repository
+from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 
 
 def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
     return {} if payload is None else {"payload": dict(payload)}
 
 
+@memory_repository(Outbox)
 class InMemoryOutbox:
     """Transactions over ``InMemoryDatabase`` are serialised, so claims are disjoint as they
     are on PostgreSQL with ``SKIP LOCKED``."""

@@ -3,37 +3,36 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
-from adapters.memory.account_tokens import InMemoryAccountTokenRepository
 from adapters.memory.database import InMemoryDatabase, InMemoryState
-from adapters.memory.outbox import InMemoryOutbox
-from adapters.memory.repositories import (
-    InMemoryItemRepository,
-    InMemoryRefreshTokenRepository,
-    InMemoryUserRepository,
+from adapters.repository_registry import Repositories, RepositoryRegistry
+
+R = TypeVar("R")
+
+# Every in-memory repository, by the port it implements: ``@memory_repository(TagRepository)``
+# on its class, which takes the transaction's state (adapters/repository_registry.py).
+MEMORY_REPOSITORIES = RepositoryRegistry[InMemoryState](
+    package="adapters.memory", decorator="memory_repository"
 )
+memory_repository = MEMORY_REPOSITORIES.implements
 
 
 class InMemoryUnitOfWork:
-    users: InMemoryUserRepository
-    items: InMemoryItemRepository
-    refresh_tokens: InMemoryRefreshTokenRepository
-    outbox: InMemoryOutbox
-    account_tokens: InMemoryAccountTokenRepository
-
     def __init__(self, database: InMemoryDatabase) -> None:
         self._database = database
         self._working: InMemoryState | None = None
+        self._repositories: Repositories[InMemoryState] | None = None
+
+    def repository(self, port: type[R]) -> R:
+        if self._repositories is None:
+            raise RuntimeError("uow.repository() outside 'async with uow'")
+        return self._repositories.get(port)
 
     def _start(self, working: InMemoryState) -> None:
-        """Every repository over ``working``, the transaction's own copy of the state."""
+        """Repositories over ``working``, the transaction's own copy of the state."""
         self._working = working
-        self.users = InMemoryUserRepository(working)
-        self.items = InMemoryItemRepository(working)
-        self.refresh_tokens = InMemoryRefreshTokenRepository(working)
-        self.outbox = InMemoryOutbox(working)
-        self.account_tokens = InMemoryAccountTokenRepository(working)
+        self._repositories = MEMORY_REPOSITORIES.over(working)
 
     async def __aenter__(self) -> Self:
         await self._database.lock.acquire()
@@ -48,6 +47,7 @@ class InMemoryUnitOfWork:
     ) -> None:
         # Whatever was not committed is dropped with the working copy: that is the rollback.
         self._working = None
+        self._repositories = None
         self._database.lock.release()
 
     async def commit(self) -> None:

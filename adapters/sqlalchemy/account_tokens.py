@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import account_tokens
-from application.ports.account_tokens import AccountTokenKind, NewAccountToken, UsedAccountToken
+from adapters.sqlalchemy.unit_of_work import sql_repository
+from application.ports.account_tokens import (
+    AccountTokenKind,
+    AccountTokenRepository,
+    NewAccountToken,
+    UsedAccountToken,
+)
 
 
 def _usable(token_hash: str, kind: AccountTokenKind, now: datetime) -> list[ColumnElement[bool]]:
@@ -21,6 +27,7 @@ def _usable(token_hash: str, kind: AccountTokenKind, now: datetime) -> list[Colu
     ]
 
 
+@sql_repository(AccountTokenRepository)
 class SqlAlchemyAccountTokenRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import outbox
-from application.ports.outbox import NewOutboxMessage, OutboxMessage, OutboxStatus
+from adapters.sqlalchemy.unit_of_work import sql_repository
+from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 
 _COLUMNS = (
     outbox.c.id,
@@ -46,6 +47,7 @@ def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
     return {} if payload is None else {"payload": dict(payload)}
 
 
+@sql_repository(Outbox)
 class SqlAlchemyOutbox:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import refresh_tokens
-from application.ports import NewRefreshToken, StoredRefreshToken
+from adapters.sqlalchemy.unit_of_work import sql_repository
+from application.ports import NewRefreshToken, RefreshTokenRepository, StoredRefreshToken
 
 _COLUMNS = (
     refresh_tokens.c.token_hash,
@@ -41,6 +42,7 @@ def _stored(row: Any) -> StoredRefreshToken:
     )
 
 
+@sql_repository(RefreshTokenRepository)
 class SqlAlchemyRefreshTokenRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy.errors import is_foreign_key_violation, translate_integrity_error
 from adapters.sqlalchemy.rows import ITEM_COLUMNS, USER_COLUMNS, item_from_row, user_from_row
 from adapters.sqlalchemy.tables import items, users
-from application.ports.repositories import OwnerNotFound
+from adapters.sqlalchemy.unit_of_work import sql_repository
+from application.ports.repositories import ItemRepository, OwnerNotFound, UserRepository
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -32,6 +33,7 @@ _ITEM_BY_ID = select(*ITEM_COLUMNS).where(items.c.id == bindparam("item_id"))
 _INSERT_ITEM = insert(items).returning(items.c.id)
 
 
+@sql_repository(UserRepository)
 class SqlAlchemyUserRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -136,6 +138,7 @@ class SqlAlchemyUserRepository:
         return None if row is None else user_from_row(row)
 
 
+@sql_repository(ItemRepository)
 class SqlAlchemyItemRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.account_tokens import SqlAlchemyAccountTokenRepository
+from adapters.repository_registry import Repositories, RepositoryRegistry
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
-from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
-from adapters.sqlalchemy.refresh_tokens import SqlAlchemyRefreshTokenRepository
-from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository, SqlAlchemyUserRepository
+
+R = TypeVar("R")
+
+# Every SQL repository, by the port it implements: ``@sql_repository(TagRepository)`` on its
+# class, which takes the unit of work's connection (adapters/repository_registry.py).
+SQL_REPOSITORIES = RepositoryRegistry[AsyncConnection](
+    package="adapters.sqlalchemy", decorator="sql_repository"
+)
+sql_repository = SQL_REPOSITORIES.implements
 
 
 class SqlAlchemyUnitOfWork:
@@ -24,26 +30,22 @@ class SqlAlchemyUnitOfWork:
     and is rolled back on leaving the block unless ``commit()`` was called.
     """
 
-    users: SqlAlchemyUserRepository
-    items: SqlAlchemyItemRepository
-    refresh_tokens: SqlAlchemyRefreshTokenRepository
-    outbox: SqlAlchemyOutbox
-    account_tokens: SqlAlchemyAccountTokenRepository
-
     def __init__(self, database: SqlAlchemyDatabase) -> None:
         self._database = database
         self._checkout: AbstractAsyncContextManager[AsyncConnection] | None = None
         self._connection: AsyncConnection | None = None
+        self._repositories: Repositories[AsyncConnection] | None = None
+
+    def repository(self, port: type[R]) -> R:
+        if self._repositories is None:
+            raise RuntimeError("uow.repository() outside 'async with uow'")
+        return self._repositories.get(port)
 
     async def __aenter__(self) -> Self:
         checkout = self._database.connection()
         connection = self._connection = await checkout.__aenter__()
         self._checkout = checkout
-        self.users = SqlAlchemyUserRepository(connection)
-        self.items = SqlAlchemyItemRepository(connection)
-        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(connection)
-        self.outbox = SqlAlchemyOutbox(connection)
-        self.account_tokens = SqlAlchemyAccountTokenRepository(connection)
+        self._repositories = SQL_REPOSITORIES.over(connection)
         return self
 
     async def __aexit__(
@@ -53,6 +55,7 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         checkout, self._checkout, self._connection = self._checkout, None, None
+        self._repositories = None
         if checkout is not None:
             await checkout.__aexit__(exc_type, exc, tb)
 

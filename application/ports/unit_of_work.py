@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
-from application.ports.account_tokens import AccountTokenRepository
-from application.ports.outbox import Outbox
-from application.ports.refresh_tokens import RefreshTokenRepository
-from application.ports.repositories import ItemRepository, UserRepository
+R = TypeVar("R")
 
 
 class UnitOfWork(Protocol):
     """``async with uow:`` opens a transaction; leaving the block without ``commit()`` (or with
-    an exception) rolls it back. One instance serves one transaction at a time."""
+    an exception) rolls it back. One instance serves one transaction at a time.
 
-    # Read-only properties, so that a unit of work whose attributes are concrete repositories
-    # (InMemoryUserRepository, ...) satisfies the protocol; a mutable attribute would be invariant.
-    @property
-    def users(self) -> UserRepository: ...
+    Repositories are asked for by their port, inside the block:
+    ``users = uow.repository(UserRepository)``. Each adapter family registers which of its
+    classes implements each port (adapters/repository_registry.py), so a new aggregate's
+    repository needs no change here nor in the units of work (docs/decisions/0041).
+    """
 
-    @property
-    def items(self) -> ItemRepository: ...
-
-    @property
-    def refresh_tokens(self) -> RefreshTokenRepository: ...
-
-    @property
-    def account_tokens(self) -> AccountTokenRepository: ...
-
-    @property
-    def outbox(self) -> Outbox:
-        """Events to deliver once this transaction has committed (see DeliverOutboxMessages)."""
+    def repository(self, port: type[R]) -> R:
+        """This transaction's repository implementing ``port`` (the same object for the whole
+        transaction). Raises ``LookupError`` when no adapter of this unit of work's family
+        implements ``port``, ``RuntimeError`` outside ``async with``."""
         ...
 
     async def __aenter__(self) -> Self: ...

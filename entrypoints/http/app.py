@@ -28,33 +28,11 @@ from entrypoints.http.problems import REQUEST_ID_HEADER, install_problem_handler
 from entrypoints.http.routers import account, admin, auth, health, items, metrics, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
-# Every router of the API, in the order of the schema's paths.
-ROUTERS = (
-    users.router,
-    account.router,
-    items.router,
-    auth.router,
-    admin.router,
-    health.router,
-    metrics.router,
-)
-OPENAPI_TAGS = [
-    {
-        "name": "auth",
-        "description": "Log in: exchange credentials for tokens; verify an email address; "
-        "reset a forgotten password.",
-    },
-    {"name": "users", "description": "Sign up, your own account, public profiles."},
-    {
-        "name": "account",
-        "description": "Your own account: profile, password, email verification, sessions, "
-        "export, deletion.",
-    },
-    {"name": "admin", "description": "Administrators: every user's account."},
-    {"name": "items", "description": "Items, each owned by one user."},
-    {"name": "health", "description": "Liveness and readiness probes for load balancers."},
-    {"name": "operations", "description": "Prometheus metrics."},
-]
+# Every router module of the API, in the order of the schema's paths. Each has its `router` and
+# the `TAG` (name and description) its operations are listed under in the docs.
+ROUTER_MODULES = (users, account, items, auth, admin, health, metrics)
+ROUTERS = tuple(module.router for module in ROUTER_MODULES)
+OPENAPI_TAGS = [module.TAG for module in ROUTER_MODULES]
 
 _NO_OPENTELEMETRY: TelemetryConfig = {
     "tracing": False,

@@ -1,9 +1,12 @@
-"""Request and response bodies. Requests forbid unknown fields; responses are allow-lists."""
+"""What the request and response bodies are built from: field types, their validators and
+patterns, ``RequestModel``; and the bodies several modules share (``UserCreate``, which the CLI
+validates with too, ``UserPublic``, ``UserPrivate``, ``ItemOut``). A body only one router uses is
+defined in that router's module. Requests forbid unknown fields; responses are allow-lists."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from pydantic import (
@@ -12,12 +15,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    WithJsonSchema,
-    field_validator,
     model_validator,
 )
 
-from application.pagination import MAX_PAGE_SIZE
 from domain.item import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.user import (
     EMAIL_MAX_LENGTH,
@@ -57,7 +57,7 @@ Id = Annotated[int, Field(ge=1, le=INT64_MAX, json_schema_extra={"format": "int6
 Timestamp = Annotated[datetime, Field(json_schema_extra={"maxLength": 40})]
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
     """Refuse what no database column can hold: NUL characters and lone surrogates."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
@@ -98,16 +98,22 @@ def login_identifier(value: str) -> str:
     return f"{result.local_part}@{result.ascii_domain}"
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
+    return value
+
+
+def not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("may be left out, but not null")
     return value
 
 
 Email = Annotated[
     str,
     StringConstraints(min_length=3, max_length=EMAIL_MAX_LENGTH),
-    AfterValidator(_storable),
+    AfterValidator(storable),
     AfterValidator(_email),
     Field(
         examples=["ada@example.com"],
@@ -128,7 +134,7 @@ Username = Annotated[
 Password = Annotated[
     str,
     StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
-    AfterValidator(_storable),
+    AfterValidator(storable),
     Field(
         examples=["correct horse battery staple"],
         description="Any characters but NUL.",
@@ -138,8 +144,8 @@ Password = Annotated[
 Title = Annotated[
     str,
     StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH),
-    AfterValidator(_storable),
-    AfterValidator(_not_blank),
+    AfterValidator(storable),
+    AfterValidator(not_blank),
     Field(
         examples=["Bicycle"],
         description="Not blank (not whitespace only), no NUL.",
@@ -149,11 +155,27 @@ Title = Annotated[
 Description = Annotated[
     str,
     StringConstraints(max_length=DESCRIPTION_MAX_LENGTH),
-    AfterValidator(_storable),
+    AfterValidator(storable),
     Field(examples=["Blue, 21 gears"], json_schema_extra={"pattern": NO_NUL}),
 ]
 # Any characters but NUL, up to a bound (what the login and refresh bodies take).
-_Text = Annotated[str, AfterValidator(_storable), Field(json_schema_extra={"pattern": NO_NUL})]
+Text = Annotated[str, AfterValidator(storable), Field(json_schema_extra={"pattern": NO_NUL})]
+
+# A token from an email: secrets.token_urlsafe(32), 43 characters of [A-Za-z0-9_-]. A string of
+# that alphabet we never issued is simply unknown (400); anything else is not a token (422).
+AccountToken = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$"),
+    Field(examples=["Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"]),
+]
+
+NextCursor = Annotated[
+    Annotated[
+        str, Field(min_length=CURSOR_LENGTH, max_length=CURSOR_LENGTH, pattern=CURSOR_PATTERN)
+    ]
+    | None,
+    Field(description="Pass it as `cursor` for the next page; null on the last page."),
+]
 
 
 class RequestModel(BaseModel):
@@ -197,71 +219,6 @@ class UserCreate(RequestModel):
     password: Password
 
 
-class LoginForm(RequestModel):
-    """The OAuth2 password grant (RFC 6749 section 4.3) fields; ``username`` may be an email."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"username": "ada", "password": "correct horse battery staple"}]
-        }
-    )
-
-    username: Annotated[
-        _Text,
-        StringConstraints(min_length=1, max_length=EMAIL_MAX_LENGTH),
-        AfterValidator(login_identifier),
-    ]
-    password: Annotated[_Text, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
-    grant_type: Literal["password"] | None = None
-    scope: Annotated[str, StringConstraints(max_length=1000)] = Field(
-        default="", description="Ignored: the service has no scopes."
-    )
-    client_id: Annotated[str, StringConstraints(max_length=200)] | None = Field(
-        default=None, description="Ignored."
-    )
-    client_secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
-        default=None, description="Ignored."
-    )
-
-
-class ItemCreate(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"title": "Bicycle", "description": "Blue, 21 gears"}]}
-    )
-
-    title: Title
-    description: Description | None = None
-
-
-class ItemUpdate(RequestModel):
-    """Send only what changes; ``description: null`` clears it, ``title`` may not be null."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Red bicycle"}]})
-
-    # Optional but never null: the schema says so, the validator below enforces it.
-    title: Annotated[
-        Title | None,
-        WithJsonSchema(
-            {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": TITLE_MAX_LENGTH,
-                "pattern": NOT_BLANK,
-                "description": "Not blank (not whitespace only), no NUL; never null.",
-                "examples": ["Red bicycle"],
-            }
-        ),
-    ] = None
-    description: Description | None = None
-
-    @field_validator("title")
-    @classmethod
-    def _title_not_null(cls, value: str | None) -> str | None:
-        if value is None:
-            raise ValueError("title may not be null")
-        return value
-
-
 class UserPublic(BaseModel):
     id: Id
     username: Annotated[
@@ -285,209 +242,3 @@ class ItemOut(BaseModel):
     description: Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)] | None
     owner_id: Id
     created_at: Timestamp
-
-
-NextCursor = Annotated[
-    Annotated[
-        str, Field(min_length=CURSOR_LENGTH, max_length=CURSOR_LENGTH, pattern=CURSOR_PATTERN)
-    ]
-    | None,
-    Field(description="Pass it as `cursor` for the next page; null on the last page."),
-]
-
-
-class UserPage(BaseModel):
-    items: list[UserPublic] = Field(max_length=MAX_PAGE_SIZE)
-    next_cursor: NextCursor
-
-
-class UserPrivatePage(BaseModel):
-    items: list[UserPrivate] = Field(max_length=MAX_PAGE_SIZE)
-    next_cursor: NextCursor
-
-
-class ItemPage(BaseModel):
-    items: list[ItemOut] = Field(max_length=MAX_PAGE_SIZE)
-    next_cursor: NextCursor
-
-
-class RefreshTokenBody(RequestModel):
-    """A refresh token from ``POST /auth/token`` or ``POST /auth/refresh``."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"refresh_token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"}]
-        }
-    )
-
-    # secrets.token_urlsafe(32) is 43 characters; anything far longer is not one of ours.
-    refresh_token: Annotated[_Text, StringConstraints(min_length=1, max_length=200)]
-
-
-class Token(BaseModel):
-    # Every member is required in the schema: the service always sends them.
-    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
-
-    access_token: str = Field(max_length=2000, description="A JWT; send it as a Bearer token.")
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, no secret
-    expires_in: int = Field(
-        ge=1,
-        le=INT32_MAX,
-        json_schema_extra={"format": "int32"},
-        description="seconds until the access token expires",
-    )
-    refresh_token: str = Field(
-        max_length=200,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="single use: `POST /auth/refresh` spends it for a new pair; valid for "
-        "REFRESH_TOKEN_TTL_SECONDS (14 days by default)",
-    )
-
-
-class Health(BaseModel):
-    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
-
-    status: Literal["ok"] = "ok"
-
-
-class Readiness(Health):
-    checks: dict[str, Literal["ok"]]
-
-
-# --- accounts ---------------------------------------------------------------------------------
-
-# A token from an email: secrets.token_urlsafe(32), 43 characters of [A-Za-z0-9_-]. A string of
-# that alphabet we never issued is simply unknown (400); anything else is not a token (422).
-AccountToken = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$"),
-    Field(examples=["Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"]),
-]
-
-
-class TokenBody(RequestModel):
-    """The token of a verification link (``/verify-email?token=...``)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"}]}
-    )
-
-    token: AccountToken
-
-
-class PasswordResetRequest(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
-
-    email: Email
-
-
-class PasswordResetConfirm(RequestModel):
-    """The token of a reset link (``/reset-password?token=...``) and the new password."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI",
-                    "new_password": "a new horse battery staple",
-                }
-            ]
-        }
-    )
-
-    token: AccountToken
-    new_password: Password
-
-
-class PasswordChange(RequestModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "current_password": "correct horse battery staple",
-                    "new_password": "a new horse battery staple",
-                }
-            ]
-        }
-    )
-
-    current_password: Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
-        AfterValidator(_storable),
-    ]
-    new_password: Password
-
-
-def _not_null(value: object) -> object:
-    if value is None:
-        raise ValueError("may be left out, but not null")
-    return value
-
-
-class UserUpdate(RequestModel):
-    """Send only what changes. A new email needs a login at most REAUTH_MAX_AGE_SECONDS old."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "ada_l"}]})
-
-    # Optional but never null: the schema says so, the validator enforces it.
-    username: Annotated[
-        Username | None,
-        WithJsonSchema(
-            {
-                "type": "string",
-                "pattern": USERNAME_PATTERN,
-                "minLength": USERNAME_MIN_LENGTH,
-                "maxLength": USERNAME_MAX_LENGTH,
-                "examples": ["ada_l"],
-            }
-        ),
-    ] = None
-    email: Annotated[
-        Email | None,
-        WithJsonSchema(
-            {
-                "type": "string",
-                "format": "email",
-                "pattern": EMAIL_PATTERN,
-                "minLength": 3,
-                "maxLength": EMAIL_MAX_LENGTH,
-                "examples": ["ada@example.org"],
-            }
-        ),
-    ] = None
-
-    _present_fields_not_null = field_validator("username", "email")(_not_null)
-
-
-class AdminUserUpdate(RequestModel):
-    """Send only what changes: ``is_active`` (deactivate, reactivate), ``is_admin``."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
-
-    is_active: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
-    is_admin: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
-
-    _present_fields_not_null = field_validator("is_active", "is_admin")(_not_null)
-
-
-class SessionOut(BaseModel):
-    model_config = ConfigDict(title="Session")
-
-    id: Id
-    created_at: Timestamp = Field(description="the login")
-    last_used_at: Timestamp = Field(description="the last refresh (the login, if none yet)")
-    current: bool = Field(description="the session of the access token that asked")
-
-
-class SessionPage(BaseModel):
-    items: list[SessionOut] = Field(max_length=MAX_PAGE_SIZE)
-    next_cursor: NextCursor
-
-
-class AccountExport(BaseModel):
-    """Everything stored about the caller (streamed as one JSON document)."""
-
-    user: UserPrivate
-    items: list[ItemOut]
-    sessions: list[SessionOut]

@@ -13,8 +13,9 @@ import httpx
 import jwt
 import pytest
 
-from application.ports import OutboxStatus
+from application.ports import Outbox, OutboxStatus, UserRepository
 from entrypoints.container import Container
+from tests.api.contract import BODY, Callers, Operation
 from tests.api.helpers import (
     PASSWORD,
     USER_PRIVATE_FIELDS,
@@ -33,11 +34,72 @@ from tests.conftest import TEST_JWT_SECRET
 NEW_PASSWORD = "a brand new horse battery"
 STALE = int(time.time()) - 3600  # a login an hour ago: older than REAUTH_MAX_AGE_SECONDS
 
+OPERATIONS = {
+    # Self-service: the caller's own account (another user's token acts on their own).
+    ("patch", "/users/me"): Operation(
+        "update_current_user",
+        BODY | {401, 409, 503},
+        callers=Callers(other_user=200, owner=200, body={"username": "renamed"}),
+    ),
+    ("delete", "/users/me"): Operation(
+        "delete_current_user", {401, 503}, success=204, callers=Callers(other_user=204, owner=204)
+    ),
+    ("post", "/users/me/verify-email"): Operation(
+        "resend_verification_email",
+        {401, 409, 429, 503},
+        success=202,
+        callers=Callers(other_user=202, owner=202),
+    ),
+    ("post", "/users/me/password"): Operation(
+        "change_password",
+        BODY | {401, 403, 429, 503},
+        success=204,
+        callers=Callers(
+            other_user=204,
+            owner=204,
+            body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        ),
+    ),
+    ("get", "/users/me/export"): Operation(
+        "export_current_user", {401, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("get", "/users/me/sessions"): Operation(
+        "list_sessions", {401, 422, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("delete", "/users/me/sessions"): Operation(
+        "end_all_sessions", {401, 503}, success=204, callers=Callers(other_user=204, owner=204)
+    ),
+    # {session_id} is ada's session: someone else's is unknown to bob.
+    ("delete", "/users/me/sessions/{session_id}"): Operation(
+        "end_session",
+        {401, 404, 422, 503},
+        success=204,
+        callers=Callers(other_user=404, owner=204),
+    ),
+    # Recovery: no access token.
+    ("post", "/auth/verify-email"): Operation("verify_email", BODY | {503}),
+    ("post", "/auth/password-reset"): Operation(
+        "request_password_reset", BODY | {429, 503}, success=202
+    ),
+    ("post", "/auth/password-reset/confirm"): Operation(
+        "confirm_password_reset", BODY | {503}, success=204
+    ),
+    # Administration: neither ada nor bob is an admin.
+    ("get", "/admin/users"): Operation(
+        "admin_list_users", {401, 403, 422, 503}, callers=Callers(other_user=403, owner=403)
+    ),
+    ("patch", "/admin/users/{user_id}"): Operation(
+        "admin_update_user",
+        BODY | {401, 403, 404, 409, 503},
+        callers=Callers(other_user=403, owner=403, body={"is_active": False}),
+    ),
+}
+
 
 async def emails(container: Container, event_type: str | None = None) -> list[dict[str, Any]]:
     """The payloads of the emails queued so far (oldest first), of one type or all."""
     async with container.uow() as uow:
-        messages = await uow.outbox.list(OutboxStatus.PENDING, 1000)
+        messages = await uow.repository(Outbox).list(OutboxStatus.PENDING, 1000)
     return [
         {"type": m.event_type, **m.payload}
         for m in messages
@@ -54,7 +116,7 @@ async def last_token(container: Container, event_type: str, email: str) -> str:
 
 async def make_admin(container: Container, user_id: int) -> None:
     async with container.uow() as uow:
-        await uow.users.set_admin(user_id, admin=True)
+        await uow.repository(UserRepository).set_admin(user_id, admin=True)
         await uow.commit()
 
 
@@ -151,7 +213,7 @@ async def test_an_inactive_account_gets_no_reset_email(
     client: httpx.AsyncClient, container: Container, ada: Account
 ) -> None:
     async with container.uow() as uow:
-        await uow.users.set_active(ada.id, active=False)
+        await uow.repository(UserRepository).set_active(ada.id, active=False)
         await uow.commit()
 
     response = await client.post("/auth/password-reset", json={"email": ada.email})

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from entrypoints.container import Container
+from tests.api.contract import BODY, Operation
 from tests.api.helpers import (
     PASSWORD,
     Account,
@@ -22,6 +23,10 @@ from tests.api.helpers import (
     make_token,
     set_active,
 )
+
+OPERATIONS = {
+    ("post", "/auth/token"): Operation("create_access_token", BODY | {401, 429, 503}),
+}
 
 # --- logging in ------------------------------------------------------------------------------
 

@@ -7,8 +7,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.api.contract import Operation
 from tests.api.helpers import PASSWORD, app_client, assert_problem, bearer, make_token
 from tests.conftest import build_container
+
+OPERATIONS = {
+    ("get", "/health/live"): Operation("check_liveness", set()),
+    ("get", "/health/ready"): Operation("check_readiness", {503}),
+}
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/none"  # port 1 refuses connections
 

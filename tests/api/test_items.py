@@ -7,7 +7,38 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.contract import BODY, Callers, Operation
 from tests.api.helpers import ITEM_FIELDS, RFC3339, Account, add_item, assert_problem, error_fields
+
+OPERATIONS = {
+    # An unknown user_id is someone else's: 403, never 404.
+    ("post", "/users/{user_id}/items"): Operation(
+        "add_item_to_user",
+        BODY | {401, 403, 503},
+        success=201,
+        callers=Callers(other_user=403, owner=201, body={"title": "New"}),
+    ),
+    ("get", "/users/{user_id}/items"): Operation(
+        "list_user_items", {401, 404, 422, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("get", "/items"): Operation(
+        "list_items", {401, 422, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("get", "/items/{item_id}"): Operation(
+        "get_item", {401, 404, 422, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("patch", "/items/{item_id}"): Operation(
+        "update_item",
+        BODY | {401, 403, 404, 503},
+        callers=Callers(other_user=403, owner=200, body={"title": "Changed"}),
+    ),
+    ("delete", "/items/{item_id}"): Operation(
+        "delete_item",
+        {401, 403, 404, 422, 503},
+        success=204,
+        callers=Callers(other_user=403, owner=204),
+    ),
+}
 
 
 @pytest.mark.parametrize(

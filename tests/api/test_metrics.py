@@ -5,7 +5,10 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.api.contract import Operation
 from tests.api.helpers import Account
+
+OPERATIONS = {("get", "/metrics"): Operation("get_metrics", set())}
 
 
 async def _scrape(client: httpx.AsyncClient) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:

@@ -11,7 +11,13 @@ import pytest
 from sqlalchemy import text
 
 from entrypoints.container import Container
+from tests.api.contract import BODY, Operation
 from tests.api.helpers import PASSWORD, Account, assert_problem, bearer, error_fields
+
+OPERATIONS = {
+    ("post", "/auth/refresh"): Operation("refresh_access_token", BODY | {401, 503}),
+    ("post", "/auth/logout"): Operation("log_out", BODY | {401, 503}, success=204),
+}
 
 
 async def token_pair(client: httpx.AsyncClient, login: str = "ada") -> dict[str, Any]:

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from entrypoints.container import Container
+from tests.api.contract import BODY, Callers, Operation
 from tests.api.helpers import (
     PASSWORD,
     RFC3339,
@@ -17,6 +18,19 @@ from tests.api.helpers import (
     error_fields,
     sign_up,
 )
+
+OPERATIONS = {
+    ("post", "/users"): Operation("create_user", BODY | {409, 503}, success=201),
+    ("get", "/users"): Operation(
+        "list_users", {401, 422, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("get", "/users/me"): Operation(
+        "get_current_user", {401, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+    ("get", "/users/{user_id}"): Operation(
+        "get_user", {401, 404, 422, 503}, callers=Callers(other_user=200, owner=200)
+    ),
+}
 
 
 def _signup(

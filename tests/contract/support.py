@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from application.pagination import MAX_PAGE_SIZE, PageRequest
+from application.ports import ItemRepository, UserRepository
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
 from tests.conftest import Store, UowFactory
@@ -30,14 +31,14 @@ def new_item(owner_id: int, title: str = "Bike", description: str | None = "red"
 
 async def add_user(uow_factory: UowFactory, username: str = "ada") -> User:
     async with uow_factory() as uow:
-        user = await uow.users.add(new_user(username))
+        user = await uow.repository(UserRepository).add(new_user(username))
         await uow.commit()
     return user
 
 
 async def add_item(uow_factory: UowFactory, owner_id: int, title: str = "Bike") -> Item:
     async with uow_factory() as uow:
-        item = await uow.items.add(new_item(owner_id, title))
+        item = await uow.repository(ItemRepository).add(new_item(owner_id, title))
         await uow.commit()
     return item
 

@@ -12,8 +12,17 @@ from adapters.memory import InMemorySessionQueries
 from adapters.sqlalchemy.queries import SqlAlchemySessionQueries
 from application.errors import UserAlreadyExists
 from application.pagination import PageRequest
-from application.ports import NewRefreshToken, SessionQueries
-from application.ports.account_tokens import AccountTokenKind, NewAccountToken
+from application.ports import (
+    NewRefreshToken,
+    RefreshTokenRepository,
+    SessionQueries,
+    UserRepository,
+)
+from application.ports.account_tokens import (
+    AccountTokenKind,
+    AccountTokenRepository,
+    NewAccountToken,
+)
 from tests.conftest import Store, UowFactory
 from tests.contract.support import add_item, add_user, all_items, all_users
 
@@ -48,17 +57,13 @@ def refresh_token(
 
 
 def session_queries(store: Store) -> SessionQueries:
-    # Not store.queries(...): mypy joins the two classes to `object` there.
-    if store.memory is not None:
-        return InMemorySessionQueries(store.memory)
-    assert store.sql is not None
-    return SqlAlchemySessionQueries(store.sql)
+    return store.queries(SessionQueries, InMemorySessionQueries, SqlAlchemySessionQueries)
 
 
 async def store_tokens(uow_factory: UowFactory, *tokens: NewAccountToken) -> None:
     async with uow_factory() as uow:
         for token in tokens:
-            await uow.account_tokens.add(token)
+            await uow.repository(AccountTokenRepository).add(token)
         await uow.commit()
 
 
@@ -66,7 +71,9 @@ async def use(
     uow_factory: UowFactory, token_hash: str, kind: AccountTokenKind = RESET
 ) -> int | None:
     async with uow_factory() as uow:
-        used = await uow.account_tokens.use(token_hash, kind, NOW + timedelta(minutes=1))
+        used = await uow.repository(AccountTokenRepository).use(
+            token_hash, kind, NOW + timedelta(minutes=1)
+        )
         await uow.commit()
     return None if used is None else used.user_id
 
@@ -96,23 +103,29 @@ async def test_finding_a_usable_token_does_not_use_it(uow_factory: UowFactory) -
     later = NOW + timedelta(minutes=1)
 
     async with uow_factory() as uow:
-        found = await uow.account_tokens.find_usable("a" * 64, RESET, later)
-        other_kind = await uow.account_tokens.find_usable("a" * 64, VERIFICATION, later)
-        expired = await uow.account_tokens.find_usable("a" * 64, RESET, NOW + timedelta(hours=1))
+        found = await uow.repository(AccountTokenRepository).find_usable("a" * 64, RESET, later)
+        other_kind = await uow.repository(AccountTokenRepository).find_usable(
+            "a" * 64, VERIFICATION, later
+        )
+        expired = await uow.repository(AccountTokenRepository).find_usable(
+            "a" * 64, RESET, NOW + timedelta(hours=1)
+        )
 
     assert found is not None
     assert (found.user_id, found.created_at) == (ada.id, NOW)
     assert (other_kind, expired) == (None, None)
     assert await use(uow_factory, "a" * 64) == ada.id
     async with uow_factory() as uow:
-        assert await uow.account_tokens.find_usable("a" * 64, RESET, later) is None
+        assert (
+            await uow.repository(AccountTokenRepository).find_usable("a" * 64, RESET, later) is None
+        )
 
 
 async def test_a_use_that_is_rolled_back_leaves_the_token_unused(uow_factory: UowFactory) -> None:
     ada = await add_user(uow_factory, "ada")
     await store_tokens(uow_factory, account_token("a" * 64, ada.id))
     async with uow_factory() as uow:
-        assert await uow.account_tokens.use("a" * 64, RESET, NOW) is not None
+        assert await uow.repository(AccountTokenRepository).use("a" * 64, RESET, NOW) is not None
 
     assert await use(uow_factory, "a" * 64) == ada.id
 
@@ -126,7 +139,7 @@ async def test_voiding_deletes_only_that_users_tokens_of_that_kind(uow_factory: 
         account_token("c" * 64, grace.id),
     )
     async with uow_factory() as uow:
-        await uow.account_tokens.void(ada.id, RESET)
+        await uow.repository(AccountTokenRepository).void(ada.id, RESET)
         await uow.commit()
 
     assert await use(uow_factory, "a" * 64) is None
@@ -146,7 +159,7 @@ async def test_concurrent_uses_of_one_token_succeed_exactly_once(uow_factory: Uo
 async def test_a_profile_change_is_stored_and_refused_when_taken(store: Store) -> None:
     ada, grace = await add_user(store.uow, "ada"), await add_user(store.uow, "grace")
     async with store.uow() as uow:
-        await uow.users.change_profile(
+        await uow.repository(UserRepository).change_profile(
             ada.id, username="Ada2", email="new@example.com", email_verified=False
         )
         await uow.commit()
@@ -164,7 +177,7 @@ async def test_a_profile_change_is_stored_and_refused_when_taken(store: Store) -
     ]:
         async with store.uow() as uow:
             with pytest.raises(UserAlreadyExists) as raised:
-                await uow.users.change_profile(
+                await uow.repository(UserRepository).change_profile(
                     ada.id, username=username, email=email, email_verified=False
                 )
         assert raised.value.fields == fields
@@ -175,10 +188,10 @@ async def test_flags_and_the_credentials_version_are_stored(store: Store) -> Non
     ada = await add_user(store.uow, "ada")
     assert (ada.email_verified, ada.is_admin, ada.credentials_version) == (False, False, 0)
     async with store.uow() as uow:
-        await uow.users.set_email_verified(ada.id, verified=True)
-        await uow.users.set_admin(ada.id, admin=True)
-        await uow.users.revoke_credentials(ada.id)
-        await uow.users.revoke_credentials(ada.id)
+        await uow.repository(UserRepository).set_email_verified(ada.id, verified=True)
+        await uow.repository(UserRepository).set_admin(ada.id, admin=True)
+        await uow.repository(UserRepository).revoke_credentials(ada.id)
+        await uow.repository(UserRepository).revoke_credentials(ada.id)
         await uow.commit()
 
     stored = await store.users.get(ada.id)
@@ -190,12 +203,12 @@ async def test_the_active_admins_are_listed(uow_factory: UowFactory) -> None:
     ada, grace, bob = [await add_user(uow_factory, n) for n in ("ada", "grace", "bob")]
     async with uow_factory() as uow:
         for user in (ada, grace, bob):
-            await uow.users.set_admin(user.id, admin=True)
-        await uow.users.set_active(grace.id, active=False)
+            await uow.repository(UserRepository).set_admin(user.id, admin=True)
+        await uow.repository(UserRepository).set_active(grace.id, active=False)
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert list(await uow.users.lock_active_admins()) == [ada.id, bob.id]
+        assert list(await uow.repository(UserRepository).lock_active_admins()) == [ada.id, bob.id]
 
 
 async def test_two_transactions_demoting_each_others_admin_leave_one(
@@ -205,16 +218,16 @@ async def test_two_transactions_demoting_each_others_admin_leave_one(
     then sees one admin left, so it does not demote the last one."""
     ada, grace = await add_user(uow_factory, "ada"), await add_user(uow_factory, "grace")
     async with uow_factory() as uow:
-        await uow.users.set_admin(ada.id, admin=True)
-        await uow.users.set_admin(grace.id, admin=True)
+        await uow.repository(UserRepository).set_admin(ada.id, admin=True)
+        await uow.repository(UserRepository).set_admin(grace.id, admin=True)
         await uow.commit()
 
     async def demote(target: int) -> bool:
         async with uow_factory() as uow:
-            admins = set(await uow.users.lock_active_admins())
+            admins = set(await uow.repository(UserRepository).lock_active_admins())
             await asyncio.sleep(0.05)  # let the other transaction reach its lock
             if admins - {target}:
-                await uow.users.set_admin(target, admin=False)
+                await uow.repository(UserRepository).set_admin(target, admin=False)
                 await uow.commit()
                 return True
             return False
@@ -223,7 +236,7 @@ async def test_two_transactions_demoting_each_others_admin_leave_one(
 
     assert sorted(results) == [False, True]
     async with uow_factory() as uow:
-        assert len(await uow.users.lock_active_admins()) == 1
+        assert len(await uow.repository(UserRepository).lock_active_admins()) == 1
 
 
 async def test_deleting_a_user_deletes_what_they_own_and_frees_their_names(store: Store) -> None:
@@ -232,18 +245,18 @@ async def test_deleting_a_user_deletes_what_they_own_and_frees_their_names(store
     kept = await add_item(store.uow, grace.id, "Desk")
     await store_tokens(store.uow, account_token("a" * 64, ada.id))
     async with store.uow() as uow:
-        await uow.refresh_tokens.add(refresh_token("r" * 64, ada.id, "f" * 32))
+        await uow.repository(RefreshTokenRepository).add(refresh_token("r" * 64, ada.id, "f" * 32))
         await uow.commit()
 
     async with store.uow() as uow:
-        await uow.users.delete(ada.id)
+        await uow.repository(UserRepository).delete(ada.id)
         await uow.commit()
 
     assert await store.users.get(ada.id) is None
     assert await all_items(store) == [kept]
     assert await use(store.uow, "a" * 64) is None
     async with store.uow() as uow:
-        assert await uow.refresh_tokens.get("r" * 64) is None
+        assert await uow.repository(RefreshTokenRepository).get("r" * 64) is None
     again = await add_user(store.uow, "ada")
     assert [u.id for u in await all_users(store)] == [grace.id, again.id]
 
@@ -252,21 +265,25 @@ async def test_sessions_are_the_families_with_a_live_token(store: Store) -> None
     ada, grace = await add_user(store.uow, "ada"), await add_user(store.uow, "grace")
     later = NOW + timedelta(minutes=10)
     async with store.uow() as uow:
-        await uow.refresh_tokens.add(refresh_token("a1" * 32, ada.id, "a" * 32))
-        await uow.refresh_tokens.add(refresh_token("b1" * 32, ada.id, "b" * 32))
-        await uow.refresh_tokens.add(refresh_token("c1" * 32, ada.id, "c" * 32))
-        await uow.refresh_tokens.add(refresh_token("g1" * 32, grace.id, "g" * 32))
+        await uow.repository(RefreshTokenRepository).add(refresh_token("a1" * 32, ada.id, "a" * 32))
+        await uow.repository(RefreshTokenRepository).add(refresh_token("b1" * 32, ada.id, "b" * 32))
+        await uow.repository(RefreshTokenRepository).add(refresh_token("c1" * 32, ada.id, "c" * 32))
+        await uow.repository(RefreshTokenRepository).add(
+            refresh_token("g1" * 32, grace.id, "g" * 32)
+        )
         await uow.commit()
     async with store.uow() as uow:
         # Family a refreshed once (its first token spent, a new one live); c ended.
-        assert await uow.refresh_tokens.spend("a1" * 32, later) is not None
-        await uow.refresh_tokens.add(refresh_token("a2" * 32, ada.id, "a" * 32, later))
-        await uow.refresh_tokens.revoke_family("c" * 32, later)
+        assert await uow.repository(RefreshTokenRepository).spend("a1" * 32, later) is not None
+        await uow.repository(RefreshTokenRepository).add(
+            refresh_token("a2" * 32, ada.id, "a" * 32, later)
+        )
+        await uow.repository(RefreshTokenRepository).revoke_family("c" * 32, later)
         await uow.commit()
     first_ids = {}
     async with store.uow() as uow:
         for family in "abc":
-            stored = await uow.refresh_tokens.get(f"{family}1" * 32)
+            stored = await uow.repository(RefreshTokenRepository).get(f"{family}1" * 32)
             assert stored is not None
             first_ids[family] = stored.id
 
@@ -292,22 +309,28 @@ async def test_ending_a_session_revokes_its_live_token_for_its_owner_only(
 ) -> None:
     ada, grace = await add_user(uow_factory, "ada"), await add_user(uow_factory, "grace")
     async with uow_factory() as uow:
-        await uow.refresh_tokens.add(refresh_token("a1" * 32, ada.id, "a" * 32))
-        await uow.refresh_tokens.add(refresh_token("a2" * 32, ada.id, "a" * 32))
+        await uow.repository(RefreshTokenRepository).add(refresh_token("a1" * 32, ada.id, "a" * 32))
+        await uow.repository(RefreshTokenRepository).add(refresh_token("a2" * 32, ada.id, "a" * 32))
         await uow.commit()
     async with uow_factory() as uow:
-        first = await uow.refresh_tokens.get("a1" * 32)
-        second = await uow.refresh_tokens.get("a2" * 32)
+        first = await uow.repository(RefreshTokenRepository).get("a1" * 32)
+        second = await uow.repository(RefreshTokenRepository).get("a2" * 32)
     assert first is not None
     assert second is not None
 
     async with uow_factory() as uow:
-        assert not await uow.refresh_tokens.revoke_session(grace.id, first.id, NOW)
-        assert not await uow.refresh_tokens.revoke_session(ada.id, second.id, NOW)  # not first
-        assert await uow.refresh_tokens.revoke_session(ada.id, first.id, NOW)
+        assert not await uow.repository(RefreshTokenRepository).revoke_session(
+            grace.id, first.id, NOW
+        )
+        assert not await uow.repository(RefreshTokenRepository).revoke_session(
+            ada.id, second.id, NOW
+        )  # not first
+        assert await uow.repository(RefreshTokenRepository).revoke_session(ada.id, first.id, NOW)
         await uow.commit()
     async with uow_factory() as uow:
-        assert not await uow.refresh_tokens.revoke_session(ada.id, first.id, NOW)  # ended
-        revoked = await uow.refresh_tokens.get("a2" * 32)
+        assert not await uow.repository(RefreshTokenRepository).revoke_session(
+            ada.id, first.id, NOW
+        )  # ended
+        revoked = await uow.repository(RefreshTokenRepository).get("a2" * 32)
     assert revoked is not None
     assert revoked.revoked_at == NOW

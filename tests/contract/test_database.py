@@ -19,6 +19,7 @@ from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQue
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailable
 from application.pagination import PageRequest
+from application.ports import ItemRepository, UserRepository
 from domain.user import User
 from tests.conftest import empty_tables
 from tests.contract.support import add_item, add_user, new_item, new_user
@@ -49,11 +50,13 @@ async def test_a_scope_shares_one_connection_between_queries_and_a_unit_of_work(
         assert await users.get(ada.id) == ada
         assert checked_out(one_connection.engine) == 1
         async with SqlAlchemyUnitOfWork(one_connection) as uow:
-            lamp = await uow.items.add(new_item(ada.id, "Lamp"))
+            lamp = await uow.repository(ItemRepository).add(new_item(ada.id, "Lamp"))
             await uow.commit()
         assert list(await items.page_of_owner(ada.id, PageRequest())) == [lamp]
         async with SqlAlchemyUnitOfWork(one_connection) as uow:
-            await uow.users.add(new_user("grace"))  # never committed: rolled back at the end
+            await uow.repository(UserRepository).add(
+                new_user("grace")
+            )  # never committed: rolled back at the end
         assert [user.username for user in await users.page(PageRequest())] == ["ada"]
 
     assert checked_out(one_connection.engine) == 0
@@ -79,7 +82,7 @@ async def test_an_error_inside_a_scope_rolls_back_and_gives_the_connection_back(
 
     async def failing_request() -> None:
         async with one_connection.shared_connection(), SqlAlchemyUnitOfWork(one_connection) as uow:
-            await uow.users.add(new_user("ada"))
+            await uow.repository(UserRepository).add(new_user("ada"))
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
@@ -231,6 +234,6 @@ async def test_no_database_is_unavailable_for_reads_and_writes() -> None:
             await SqlAlchemyUserQueries(database).get(1)
         with pytest.raises(StorageUnavailable):
             async with database.shared_connection(), SqlAlchemyUnitOfWork(database) as uow:
-                await uow.users.get(1)
+                await uow.repository(UserRepository).get(1)
     finally:
         await engine.dispose()

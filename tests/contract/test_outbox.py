@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.ports import NewOutboxMessage, OutboxMessage, OutboxStatus
+from application.ports import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus, UserRepository
 from tests.conftest import UowFactory
 from tests.contract.support import new_user
 
@@ -28,20 +28,20 @@ def event(n: int = 1) -> NewOutboxMessage:
 async def record(uow_factory: UowFactory, *events: NewOutboxMessage) -> None:
     async with uow_factory() as uow:
         for e in events:
-            await uow.outbox.add(e)
+            await uow.repository(Outbox).add(e)
         await uow.commit()
 
 
 async def claim(uow_factory: UowFactory, now: datetime, limit: int = 10) -> list[OutboxMessage]:
     async with uow_factory() as uow:
-        claimed = list(await uow.outbox.claim(now, now + LEASE, limit))
+        claimed = list(await uow.repository(Outbox).claim(now, now + LEASE, limit))
         await uow.commit()
     return claimed
 
 
 async def get(uow_factory: UowFactory, message_id: int) -> OutboxMessage:
     async with uow_factory() as uow:
-        message = await uow.outbox.get(message_id)
+        message = await uow.repository(Outbox).get(message_id)
     assert message is not None
     return message
 
@@ -53,7 +53,7 @@ async def test_a_recorded_event_is_pending_with_its_id_and_payload(
     await record(uow_factory, first)
 
     async with uow_factory() as uow:
-        [message] = await uow.outbox.list(OutboxStatus.PENDING, 10)
+        [message] = await uow.repository(Outbox).list(OutboxStatus.PENDING, 10)
     assert (message.event_id, message.event_type) == (first.event_id, "UserRegistered")
     assert message.payload == first.payload
     assert (message.status, message.attempts, message.available_at) == (
@@ -68,8 +68,8 @@ async def test_an_event_recorded_in_a_rolled_back_transaction_is_gone_with_the_u
     uow_factory: UowFactory,
 ) -> None:
     async with uow_factory() as uow:
-        await uow.users.add(new_user("ada"))
-        await uow.outbox.add(event())
+        await uow.repository(UserRepository).add(new_user("ada"))
+        await uow.repository(Outbox).add(event())
         # no commit
 
     assert await claim(uow_factory, T0) == []
@@ -109,7 +109,7 @@ async def test_delivered_messages_are_never_claimed_again(uow_factory: UowFactor
     [message] = await claim(uow_factory, T0)
 
     async with uow_factory() as uow:
-        await uow.outbox.mark_delivered(message.id, T0)
+        await uow.repository(Outbox).mark_delivered(message.id, T0)
         await uow.commit()
 
     assert await claim(uow_factory, T0 + 10 * LEASE) == []
@@ -125,7 +125,9 @@ async def test_a_retry_counts_the_attempt_and_waits_until_its_time(
     retry_at = T0 + timedelta(seconds=5)
 
     async with uow_factory() as uow:
-        await uow.outbox.schedule_retry(message.id, attempts=1, available_at=retry_at, error="x")
+        await uow.repository(Outbox).schedule_retry(
+            message.id, attempts=1, available_at=retry_at, error="x"
+        )
         await uow.commit()
 
     assert await claim(uow_factory, retry_at - timedelta(seconds=1)) == []
@@ -138,13 +140,15 @@ async def test_dead_messages_are_kept_listed_and_requeued(uow_factory: UowFactor
     [message, _] = await claim(uow_factory, T0)
 
     async with uow_factory() as uow:
-        await uow.outbox.mark_dead(message.id, attempts=8, error="550 mailbox unavailable")
+        await uow.repository(Outbox).mark_dead(
+            message.id, attempts=8, error="550 mailbox unavailable"
+        )
         await uow.commit()
 
     async with uow_factory() as uow:
-        dead = list(await uow.outbox.list(OutboxStatus.DEAD, 10))
-        assert await uow.outbox.requeue(12345, T0) is False
-        assert await uow.outbox.requeue(dead[0].id, T0 + timedelta(seconds=1)) is True
+        dead = list(await uow.repository(Outbox).list(OutboxStatus.DEAD, 10))
+        assert await uow.repository(Outbox).requeue(12345, T0) is False
+        assert await uow.repository(Outbox).requeue(dead[0].id, T0 + timedelta(seconds=1)) is True
         await uow.commit()
     assert [(m.id, m.attempts, m.last_error) for m in dead] == [
         (message.id, 8, "550 mailbox unavailable")
@@ -160,7 +164,7 @@ async def test_only_dead_messages_can_be_requeued(uow_factory: UowFactory) -> No
     [message] = await claim(uow_factory, T0)
 
     async with uow_factory() as uow:
-        assert await uow.outbox.requeue(message.id, T0) is False
+        assert await uow.repository(Outbox).requeue(message.id, T0) is False
 
 
 async def test_a_released_message_is_due_again_at_once(uow_factory: UowFactory) -> None:
@@ -168,7 +172,7 @@ async def test_a_released_message_is_due_again_at_once(uow_factory: UowFactory) 
     [message] = await claim(uow_factory, T0)
 
     async with uow_factory() as uow:
-        await uow.outbox.release(message.id, T0)
+        await uow.repository(Outbox).release(message.id, T0)
         await uow.commit()
 
     assert [m.id for m in await claim(uow_factory, T0)] == [message.id]
@@ -187,13 +191,13 @@ async def test_concurrent_claimers_get_disjoint_messages(uow_factory: UowFactory
 async def test_count_tells_pending_and_dead_apart(uow_factory: UowFactory) -> None:
     await record(uow_factory, event(1), event(2), event(3))
     async with uow_factory() as uow:
-        first = (await uow.outbox.list(OutboxStatus.PENDING, 1))[0]
-        await uow.outbox.mark_dead(first.id, attempts=1, error="refused")
+        first = (await uow.repository(Outbox).list(OutboxStatus.PENDING, 1))[0]
+        await uow.repository(Outbox).mark_dead(first.id, attempts=1, error="refused")
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.outbox.count(OutboxStatus.PENDING) == 2
-        assert await uow.outbox.count(OutboxStatus.DEAD) == 1
-        assert await uow.outbox.count(OutboxStatus.DELIVERED) == 0
+        assert await uow.repository(Outbox).count(OutboxStatus.PENDING) == 2
+        assert await uow.repository(Outbox).count(OutboxStatus.DEAD) == 1
+        assert await uow.repository(Outbox).count(OutboxStatus.DELIVERED) == 0
 
 
 async def test_pruning_deletes_only_messages_delivered_before_the_cutoff(
@@ -202,19 +206,23 @@ async def test_pruning_deletes_only_messages_delivered_before_the_cutoff(
     await record(uow_factory, *(event(n) for n in range(1, 6)))
     first, second, third, fourth, fifth = await claim(uow_factory, T0)
     async with uow_factory() as uow:
-        await uow.outbox.mark_delivered(first.id, T0)
-        await uow.outbox.mark_delivered(second.id, T0 + timedelta(minutes=1))
-        await uow.outbox.mark_delivered(third.id, T0 + timedelta(days=2))  # recent
-        await uow.outbox.mark_dead(fourth.id, attempts=8, error="550")  # fifth stays pending
+        await uow.repository(Outbox).mark_delivered(first.id, T0)
+        await uow.repository(Outbox).mark_delivered(second.id, T0 + timedelta(minutes=1))
+        await uow.repository(Outbox).mark_delivered(third.id, T0 + timedelta(days=2))  # recent
+        await uow.repository(Outbox).mark_dead(
+            fourth.id, attempts=8, error="550"
+        )  # fifth stays pending
         await uow.commit()
     cutoff = T0 + timedelta(days=1)
 
     async with uow_factory() as uow:
-        deleted_first = await uow.outbox.delete_delivered_before(cutoff, limit=1)
-        deleted_then = await uow.outbox.delete_delivered_before(cutoff, limit=10)
+        deleted_first = await uow.repository(Outbox).delete_delivered_before(cutoff, limit=1)
+        deleted_then = await uow.repository(Outbox).delete_delivered_before(cutoff, limit=10)
         await uow.commit()
 
     assert (deleted_first, deleted_then) == (1, 1)
     async with uow_factory() as uow:
-        left = {m.id for status in OutboxStatus for m in await uow.outbox.list(status, 10)}
+        left = {
+            m.id for status in OutboxStatus for m in await uow.repository(Outbox).list(status, 10)
+        }
     assert left == {third.id, fourth.id, fifth.id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from application.pagination import PageRequest
+from application.ports import UserRepository
 from tests.conftest import Store
 from tests.contract.support import add_item, add_user, new_user
 
@@ -19,9 +20,9 @@ async def test_get_finds_committed_users_and_items_and_nothing_else(store: Store
 
 async def test_what_a_unit_of_work_did_not_commit_is_never_read(store: Store) -> None:
     async with store.uow() as uow:
-        await uow.users.add(new_user("grace"))
+        await uow.repository(UserRepository).add(new_user("grace"))
     async with store.uow() as uow:
-        ada = await uow.users.add(new_user("ada"))
+        ada = await uow.repository(UserRepository).add(new_user("ada"))
         await uow.commit()
 
     assert await store.users.get(ada.id) == ada

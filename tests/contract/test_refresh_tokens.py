@@ -5,7 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from application.ports import NewRefreshToken, StoredRefreshToken
+from application.ports import (
+    NewRefreshToken,
+    RefreshTokenRepository,
+    StoredRefreshToken,
+    UserRepository,
+)
 from tests.conftest import UowFactory
 from tests.contract.support import add_user
 
@@ -30,13 +35,13 @@ def new_token(
 async def store(uow_factory: UowFactory, *tokens: NewRefreshToken) -> None:
     async with uow_factory() as uow:
         for token in tokens:
-            await uow.refresh_tokens.add(token)
+            await uow.repository(RefreshTokenRepository).add(token)
         await uow.commit()
 
 
 async def stored(uow_factory: UowFactory, token_hash: str) -> StoredRefreshToken | None:
     async with uow_factory() as uow:
-        return await uow.refresh_tokens.get(token_hash)
+        return await uow.repository(RefreshTokenRepository).get(token_hash)
 
 
 async def test_a_stored_token_is_found_by_its_hash(uow_factory: UowFactory) -> None:
@@ -65,10 +70,10 @@ async def test_a_token_is_spent_once(uow_factory: UowFactory) -> None:
     await store(uow_factory, new_token("a" * 64, ada.id))
 
     async with uow_factory() as uow:
-        first = await uow.refresh_tokens.spend("a" * 64, LATER)
+        first = await uow.repository(RefreshTokenRepository).spend("a" * 64, LATER)
         await uow.commit()
     async with uow_factory() as uow:
-        second = await uow.refresh_tokens.spend("a" * 64, LATER)
+        second = await uow.repository(RefreshTokenRepository).spend("a" * 64, LATER)
 
     assert first is not None
     assert first.spent_at == LATER
@@ -83,7 +88,7 @@ async def test_an_uncommitted_spend_is_rolled_back(uow_factory: UowFactory) -> N
     await store(uow_factory, new_token("a" * 64, ada.id))
 
     async with uow_factory() as uow:
-        assert await uow.refresh_tokens.spend("a" * 64, LATER) is not None
+        assert await uow.repository(RefreshTokenRepository).spend("a" * 64, LATER) is not None
 
     found = await stored(uow_factory, "a" * 64)
     assert found is not None
@@ -100,15 +105,20 @@ async def test_unknown_expired_and_revoked_tokens_cannot_be_spent(
         new_token("r" * 64, ada.id, "2" * 32),
     )
     async with uow_factory() as uow:
-        await uow.refresh_tokens.revoke_family("2" * 32, NOW)
+        await uow.repository(RefreshTokenRepository).revoke_family("2" * 32, NOW)
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.refresh_tokens.spend("u" * 64, NOW) is None
-        assert await uow.refresh_tokens.spend("e" * 64, LATER) is None
-        assert await uow.refresh_tokens.spend("r" * 64, NOW) is None
+        assert await uow.repository(RefreshTokenRepository).spend("u" * 64, NOW) is None
+        assert await uow.repository(RefreshTokenRepository).spend("e" * 64, LATER) is None
+        assert await uow.repository(RefreshTokenRepository).spend("r" * 64, NOW) is None
         # One moment earlier, the expiring one was still good.
-        assert await uow.refresh_tokens.spend("e" * 64, LATER - timedelta(seconds=1)) is not None
+        assert (
+            await uow.repository(RefreshTokenRepository).spend(
+                "e" * 64, LATER - timedelta(seconds=1)
+            )
+            is not None
+        )
 
 
 async def test_revoking_a_family_touches_only_that_family(uow_factory: UowFactory) -> None:
@@ -121,7 +131,7 @@ async def test_revoking_a_family_touches_only_that_family(uow_factory: UowFactor
     )
 
     async with uow_factory() as uow:
-        await uow.refresh_tokens.revoke_family("1" * 32, LATER)
+        await uow.repository(RefreshTokenRepository).revoke_family("1" * 32, LATER)
         await uow.commit()
 
     revoked = [await stored(uow_factory, h * 64) for h in "abc"]
@@ -140,11 +150,11 @@ async def test_revoking_a_users_tokens_touches_every_family_of_theirs_and_no_one
         new_token("c" * 64, grace.id, "3" * 32),
     )
     async with uow_factory() as uow:
-        await uow.refresh_tokens.revoke_family("2" * 32, NOW)
+        await uow.repository(RefreshTokenRepository).revoke_family("2" * 32, NOW)
         await uow.commit()
 
     async with uow_factory() as uow:
-        await uow.refresh_tokens.revoke_all_for_user(ada.id, LATER)
+        await uow.repository(RefreshTokenRepository).revoke_all_for_user(ada.id, LATER)
         await uow.commit()
 
     revoked = [await stored(uow_factory, h * 64) for h in "abc"]
@@ -157,7 +167,7 @@ async def test_a_revoked_token_keeps_its_first_revocation_time(uow_factory: UowF
     await store(uow_factory, new_token("a" * 64, ada.id))
     for moment in (NOW, LATER):
         async with uow_factory() as uow:
-            await uow.refresh_tokens.revoke_family("f" * 32, moment)
+            await uow.repository(RefreshTokenRepository).revoke_family("f" * 32, moment)
             await uow.commit()
 
     found = await stored(uow_factory, "a" * 64)
@@ -173,7 +183,7 @@ async def test_of_concurrent_spends_of_one_token_exactly_one_wins(
 
     async def spend() -> bool:
         async with uow_factory() as uow:
-            spent = await uow.refresh_tokens.spend("a" * 64, LATER)
+            spent = await uow.repository(RefreshTokenRepository).spend("a" * 64, LATER)
             await asyncio.sleep(0.01)  # hold the transaction open while the others try
             await uow.commit()
         return spent is not None
@@ -188,12 +198,12 @@ async def test_a_users_password_hash_can_be_replaced(uow_factory: UowFactory) ->
     grace = await add_user(uow_factory, "grace")
 
     async with uow_factory() as uow:
-        await uow.users.set_password_hash(ada.id, "$argon2id$new")
+        await uow.repository(UserRepository).set_password_hash(ada.id, "$argon2id$new")
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored_ada = await uow.users.get(ada.id)
-        stored_grace = await uow.users.get(grace.id)
+        stored_ada = await uow.repository(UserRepository).get(ada.id)
+        stored_grace = await uow.repository(UserRepository).get(grace.id)
     assert stored_ada is not None
     assert stored_ada.hashed_password == "$argon2id$new"
     assert stored_grace == grace

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.errors import UserAlreadyExists
+from application.ports import ItemRepository, UserRepository
 from application.ports.repositories import OwnerNotFound
 from domain.item import NewItem
 from domain.user import NewUser
@@ -40,16 +41,16 @@ async def test_a_taken_email_or_username_is_refused_naming_the_field(
 
     async with uow_factory() as uow:
         with pytest.raises(UserAlreadyExists) as raised:
-            await uow.users.add(new_user(username, email))
+            await uow.repository(UserRepository).add(new_user(username, email))
 
     assert raised.value.fields == (field,)
 
 
 async def test_a_duplicate_within_one_transaction_is_refused(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
-        await uow.users.add(new_user("ada"))
+        await uow.repository(UserRepository).add(new_user("ada"))
         with pytest.raises(UserAlreadyExists) as raised:
-            await uow.users.add(new_user("ADA", "other@example.com"))
+            await uow.repository(UserRepository).add(new_user("ADA", "other@example.com"))
 
     assert raised.value.fields == ("username",)
 
@@ -59,27 +60,29 @@ async def test_users_are_found_by_id_email_and_username_ignoring_case(
 ) -> None:
     await add_user(uow_factory, "grace")
     async with uow_factory() as uow:
-        ada = await uow.users.add(new_user("Ada", "Ada@Example.com"))
+        ada = await uow.repository(UserRepository).add(new_user("Ada", "Ada@Example.com"))
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.users.get(ada.id) == ada
-        assert await uow.users.get_by_email("ada@EXAMPLE.COM") == ada
-        assert await uow.users.get_by_username("aDA") == ada
-        assert await uow.users.get(ada.id + 100) is None
-        assert await uow.users.get_by_email("nobody@example.com") is None
-        assert await uow.users.get_by_username("nobody") is None
+        assert await uow.repository(UserRepository).get(ada.id) == ada
+        assert await uow.repository(UserRepository).get_by_email("ada@EXAMPLE.COM") == ada
+        assert await uow.repository(UserRepository).get_by_username("aDA") == ada
+        assert await uow.repository(UserRepository).get(ada.id + 100) is None
+        assert await uow.repository(UserRepository).get_by_email("nobody@example.com") is None
+        assert await uow.repository(UserRepository).get_by_username("nobody") is None
 
 
 async def test_email_case_is_ignored_beyond_ascii(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
-        emile = await uow.users.add(new_user("emile", "\u00c9mile@Example.com"))
+        emile = await uow.repository(UserRepository).add(
+            new_user("emile", "\u00c9mile@Example.com")
+        )
         await uow.commit()
 
     async with uow_factory() as uow:
-        found = await uow.users.get_by_email("\u00e9mile@example.com")
+        found = await uow.repository(UserRepository).get_by_email("\u00e9mile@example.com")
         with pytest.raises(UserAlreadyExists) as raised:
-            await uow.users.add(new_user("other", "\u00e9MILE@example.com"))
+            await uow.repository(UserRepository).add(new_user("other", "\u00e9MILE@example.com"))
 
     assert found == emile
     assert raised.value.fields == ("email",)
@@ -88,7 +91,7 @@ async def test_email_case_is_ignored_beyond_ascii(uow_factory: UowFactory) -> No
 async def test_a_user_round_trips_every_field(uow_factory: UowFactory) -> None:
     moment = datetime.now(UTC).replace(microsecond=123456)
     async with uow_factory() as uow:
-        user = await uow.users.add(
+        user = await uow.repository(UserRepository).add(
             NewUser(
                 email="ada@example.com",
                 username="ada",
@@ -100,7 +103,7 @@ async def test_a_user_round_trips_every_field(uow_factory: UowFactory) -> None:
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored = await uow.users.get(user.id)
+        stored = await uow.repository(UserRepository).get(user.id)
 
     assert stored == user
     assert stored is not None
@@ -116,19 +119,23 @@ async def test_set_active_switches_that_user_only_and_needs_a_commit(
     grace = await add_user(uow_factory, "grace")
 
     async with uow_factory() as uow:
-        await uow.users.set_active(ada.id, active=False)  # rolled back: no commit
+        await uow.repository(UserRepository).set_active(
+            ada.id, active=False
+        )  # rolled back: no commit
     async with uow_factory() as uow:
-        still = await uow.users.get(ada.id)
-        await uow.users.set_active(ada.id, active=False)
-        await uow.users.set_active(ada.id + 100, active=False)  # unknown: nothing happens
+        still = await uow.repository(UserRepository).get(ada.id)
+        await uow.repository(UserRepository).set_active(ada.id, active=False)
+        await uow.repository(UserRepository).set_active(
+            ada.id + 100, active=False
+        )  # unknown: nothing happens
         await uow.commit()
     async with uow_factory() as uow:
-        off = await uow.users.get(ada.id)
-        other = await uow.users.get(grace.id)
-        await uow.users.set_active(ada.id, active=True)
+        off = await uow.repository(UserRepository).get(ada.id)
+        other = await uow.repository(UserRepository).get(grace.id)
+        await uow.repository(UserRepository).set_active(ada.id, active=True)
         await uow.commit()
     async with uow_factory() as uow:
-        on_again = await uow.users.get(ada.id)
+        on_again = await uow.repository(UserRepository).get(ada.id)
 
     assert still is not None
     assert still.is_active
@@ -146,13 +153,13 @@ async def test_an_item_round_trips_with_a_utc_created_at_to_the_microsecond(
     ada = await add_user(uow_factory, "ada")
     moment = datetime.now(UTC).replace(microsecond=654321)
     async with uow_factory() as uow:
-        item = await uow.items.add(
+        item = await uow.repository(ItemRepository).add(
             NewItem(title="Bike", description="red", owner_id=ada.id, created_at=moment)
         )
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored = await uow.items.get(item.id)
+        stored = await uow.repository(ItemRepository).get(item.id)
 
     assert stored == item
     assert stored is not None
@@ -163,11 +170,11 @@ async def test_an_item_round_trips_with_a_utc_created_at_to_the_microsecond(
 async def test_a_description_of_none_round_trips_as_none(uow_factory: UowFactory) -> None:
     ada = await add_user(uow_factory, "ada")
     async with uow_factory() as uow:
-        item = await uow.items.add(new_item(ada.id, description=None))
+        item = await uow.repository(ItemRepository).add(new_item(ada.id, description=None))
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored = await uow.items.get(item.id)
+        stored = await uow.repository(ItemRepository).get(item.id)
 
     assert stored is not None
     assert stored.description is None
@@ -175,7 +182,7 @@ async def test_a_description_of_none_round_trips_as_none(uow_factory: UowFactory
 
 async def test_an_unknown_item_is_none(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
-        assert await uow.items.get(1) is None
+        assert await uow.repository(ItemRepository).get(1) is None
 
 
 async def test_update_stores_title_and_description_of_that_item_only(
@@ -187,7 +194,7 @@ async def test_update_stores_title_and_description_of_that_item_only(
     changed = bike.with_changes(title="Trike", description=None)
 
     async with store.uow() as uow:
-        await uow.items.update(changed)
+        await uow.repository(ItemRepository).update(changed)
         await uow.commit()
 
     assert await all_items(store) == [changed, lamp]
@@ -199,11 +206,11 @@ async def test_delete_removes_that_item_only(store: Store) -> None:
     lamp = await add_item(store.uow, ada.id, "Lamp")
 
     async with store.uow() as uow:
-        await uow.items.delete(bike.id)
+        await uow.repository(ItemRepository).delete(bike.id)
         await uow.commit()
 
     async with store.uow() as uow:
-        assert await uow.items.get(bike.id) is None
+        assert await uow.repository(ItemRepository).get(bike.id) is None
     assert await all_items(store) == [lamp]
 
 
@@ -214,7 +221,7 @@ async def test_item_ids_are_never_reused_after_deleting_the_newest(
     await add_item(uow_factory, ada.id, "first")
     newest = await add_item(uow_factory, ada.id, "second")
     async with uow_factory() as uow:
-        await uow.items.delete(newest.id)
+        await uow.repository(ItemRepository).delete(newest.id)
         await uow.commit()
 
     replacement = await add_item(uow_factory, ada.id, "third")
@@ -226,6 +233,6 @@ async def test_an_item_of_an_owner_who_is_not_there_is_refused(store: Store) -> 
     """The store checks the owner itself (SQL's foreign key), with no read before the insert."""
     async with store.uow() as uow:
         with pytest.raises(OwnerNotFound):
-            await uow.items.add(new_item(owner_id=424242))
+            await uow.repository(ItemRepository).add(new_item(owner_id=424242))
 
     assert await all_items(store) == []

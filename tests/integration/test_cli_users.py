@@ -13,6 +13,7 @@ from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from application.ports import UserRepository
 from domain.user import User
 from entrypoints.cli import app
 
@@ -37,7 +38,7 @@ def _stored(url: str, username: str) -> User | None:
         engine = create_engine(url)
         try:
             async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
-                return await uow.users.get_by_username(username)
+                return await uow.repository(UserRepository).get_by_username(username)
         finally:
             await engine.dispose()
 

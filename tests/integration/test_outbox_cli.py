@@ -14,7 +14,7 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import NewOutboxMessage, OutboxMessage, OutboxStatus
+from application.ports import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
 from entrypoints.cli import app
 from tests.support.outbox import delivered_message
 
@@ -28,11 +28,11 @@ async def _seed(url: str) -> None:
         async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
             now = datetime.now(UTC)
             for n in (1, 2):
-                await uow.outbox.add(
+                await uow.repository(Outbox).add(
                     NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {"n": n}, now)
                 )
-            [first, _] = await uow.outbox.claim(now, now, 2)
-            await uow.outbox.mark_dead(first.id, attempts=8, error="550 no such user")
+            [first, _] = await uow.repository(Outbox).claim(now, now, 2)
+            await uow.repository(Outbox).mark_dead(first.id, attempts=8, error="550 no such user")
             await uow.commit()
     finally:
         await engine.dispose()
@@ -42,7 +42,9 @@ async def _all_messages(url: str) -> list[OutboxMessage]:
     engine = create_engine(url)
     try:
         async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
-            return [m for status in OutboxStatus for m in await uow.outbox.list(status, 100)]
+            return [
+                m for status in OutboxStatus for m in await uow.repository(Outbox).list(status, 100)
+            ]
     finally:
         await engine.dispose()
 

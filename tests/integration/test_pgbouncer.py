@@ -14,6 +14,7 @@ from adapters.sqlalchemy.engine import PoolOptions, create_engine
 from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.pagination import PageRequest
+from application.ports import ItemRepository, UserRepository
 from tests.support.pgbouncer import find_pgbouncer, pgbouncer
 
 pytestmark = pytest.mark.postgres
@@ -54,8 +55,8 @@ async def _errors_under_load(url: str, statement_cache_size: int) -> list[str]:
                     await users.get(1)
                     await items.page(PageRequest())
                     async with SqlAlchemyUnitOfWork(database) as uow:
-                        await uow.users.get_by_username("nobody")
-                        await uow.items.get(1)
+                        await uow.repository(UserRepository).get_by_username("nobody")
+                        await uow.repository(ItemRepository).get(1)
                     await items.page_of_owner(1, PageRequest())
             except Exception as error:
                 errors.append(f"{type(error).__name__}: {error}")

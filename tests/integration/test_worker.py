@@ -14,7 +14,7 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import OutboxStatus
+from application.ports import Outbox, OutboxStatus
 from tests.support.outbox import delivered_message, sign_up_users
 
 COMMAND = str(Path(sys.executable).with_name("users-items"))
@@ -24,7 +24,7 @@ async def _delivered(url: str) -> int:
     engine = create_engine(url)
     try:
         async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
-            return len(await uow.outbox.list(OutboxStatus.DELIVERED, 1000))
+            return len(await uow.repository(Outbox).list(OutboxStatus.DELIVERED, 1000))
     finally:
         await engine.dispose()
 

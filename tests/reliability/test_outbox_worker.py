@@ -16,7 +16,7 @@ from adapters.notifiers.smtp_notifier import EVENT_ID_HEADER
 from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import OutboxMessage, OutboxStatus
+from application.ports import Outbox, OutboxMessage, OutboxStatus
 from tests.reliability.conftest import Start, plain_url, results_line, serve
 from tests.support.outbox import sign_up_users
 from tests.support.postgres import LocalCluster
@@ -31,7 +31,9 @@ async def outbox_by_status(url: str) -> dict[OutboxStatus, list[OutboxMessage]]:
     engine = create_engine(url)
     try:
         async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
-            return {s: list(await uow.outbox.list(s, 10 * SIGNUPS)) for s in OutboxStatus}
+            return {
+                s: list(await uow.repository(Outbox).list(s, 10 * SIGNUPS)) for s in OutboxStatus
+            }
     finally:
         await engine.dispose()
 

@@ -9,7 +9,7 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.create_user import CreateUserCommand
-from application.ports import NewOutboxMessage
+from application.ports import NewOutboxMessage, Outbox
 from tests.conftest import cheap_hasher
 from tests.support.accounts import create_user as build_create_user
 
@@ -35,9 +35,11 @@ async def delivered_message(url: str, days_ago: float) -> int:
     then = datetime.now(UTC) - timedelta(days=days_ago)
     try:
         async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
-            await uow.outbox.add(NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, then))
-            [message] = await uow.outbox.claim(then, then, 1)
-            await uow.outbox.mark_delivered(message.id, then)
+            await uow.repository(Outbox).add(
+                NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, then)
+            )
+            [message] = await uow.repository(Outbox).claim(then, then, 1)
+            await uow.repository(Outbox).mark_delivered(message.id, then)
             await uow.commit()
             return message.id
     finally:

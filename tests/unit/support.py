@@ -23,7 +23,7 @@ from application.login_attempts import (
     LOGIN_PER_ADDRESS,
 )
 from application.pagination import MAX_PAGE_SIZE, HasId, PageRequest
-from application.ports import AccessClaims
+from application.ports import AccessClaims, ItemRepository, UserRepository
 from application.throttles import (
     PASSWORD_RESET_PER_CLIENT,
     PASSWORD_RESET_PER_EMAIL,
@@ -88,7 +88,7 @@ async def add_user(
     is_active: bool = True,
 ) -> User:
     async with InMemoryUnitOfWork(db) as uow:
-        user = await uow.users.add(
+        user = await uow.repository(UserRepository).add(
             NewUser(
                 email=f"{username}@example.com",
                 username=username,
@@ -105,7 +105,7 @@ async def add_item(
     db: InMemoryDatabase, owner_id: int, title: str = "Bike", description: str | None = None
 ) -> Item:
     async with InMemoryUnitOfWork(db) as uow:
-        item = await uow.items.add(
+        item = await uow.repository(ItemRepository).add(
             NewItem(
                 title=title,
                 description=description,
@@ -119,12 +119,12 @@ async def add_item(
 
 async def stored_item(db: InMemoryDatabase, item_id: int) -> Item | None:
     async with InMemoryUnitOfWork(db) as uow:
-        return await uow.items.get(item_id)
+        return await uow.repository(ItemRepository).get(item_id)
 
 
 async def stored_user(db: InMemoryDatabase, user_id: int) -> User | None:
     async with InMemoryUnitOfWork(db) as uow:
-        return await uow.users.get(user_id)
+        return await uow.repository(UserRepository).get(user_id)
 
 
 def ids(rows: Iterable[HasId]) -> list[int]:

@@ -50,6 +50,7 @@ from application.password_reset import (
     RequestPasswordReset,
     RequestPasswordResetCommand,
 )
+from application.ports import UserRepository
 from application.refresh_access_token import RefreshAccessToken
 from application.throttles import AccountThrottles
 from application.token_pairs import TokenPair, TokenPairIssuer
@@ -270,7 +271,7 @@ async def test_a_login_racing_a_password_change_gets_nothing_that_survives_it(
     refresh token was not revoked (it did not exist yet) but carries the old version."""
     ada = await accounts.user()
     async with accounts.uow() as uow:
-        await uow.users.revoke_credentials(ada.id)
+        await uow.repository(UserRepository).revoke_credentials(ada.id)
         await uow.commit()
 
     late = await accounts.log_in(ada)  # `ada` is the user as read before the change
@@ -402,7 +403,7 @@ async def test_the_export_reads_every_item_a_page_at_a_time(accounts: Accounts) 
 async def admin(accounts: Accounts, name: str) -> User:
     user = await accounts.user(name)
     async with accounts.uow() as uow:
-        await uow.users.set_admin(user.id, admin=True)
+        await uow.repository(UserRepository).set_admin(user.id, admin=True)
         await uow.commit()
     return replace(user, is_admin=True)
 

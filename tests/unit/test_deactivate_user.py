@@ -9,7 +9,7 @@ import pytest
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.deactivate_user import DeactivateUser, DeactivateUserCommand
 from application.errors import UsernameNotFound, UserNotFound
-from application.ports import NewRefreshToken
+from application.ports import NewRefreshToken, RefreshTokenRepository, UserRepository
 from tests.unit.support import add_user
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 async def _stored_active(db: InMemoryDatabase, user_id: int) -> bool | None:
     async with InMemoryUnitOfWork(db) as uow:
-        user = await uow.users.get(user_id)
+        user = await uow.repository(UserRepository).get(user_id)
     return None if user is None else user.is_active
 
 
@@ -67,7 +67,7 @@ def test_the_command_names_the_user_exactly_once(fields: dict[str, object]) -> N
 
 async def _hold_refresh_token(db: InMemoryDatabase, token_hash: str, user_id: int) -> None:
     async with InMemoryUnitOfWork(db) as uow:
-        await uow.refresh_tokens.add(
+        await uow.repository(RefreshTokenRepository).add(
             NewRefreshToken(
                 token_hash, token_hash[:32], user_id, NOW, NOW + timedelta(days=14), NOW, 0
             )
@@ -77,7 +77,7 @@ async def _hold_refresh_token(db: InMemoryDatabase, token_hash: str, user_id: in
 
 async def _revoked_at(db: InMemoryDatabase, token_hash: str) -> datetime | None:
     async with InMemoryUnitOfWork(db) as uow:
-        stored = await uow.refresh_tokens.get(token_hash)
+        stored = await uow.repository(RefreshTokenRepository).get(token_hash)
     assert stored is not None
     return stored.revoked_at
 

@@ -21,6 +21,7 @@ from application.ports import (
     NewOutboxMessage,
     Notification,
     NotificationFailed,
+    Outbox,
     OutboxMessage,
     OutboxStatus,
 )
@@ -53,7 +54,7 @@ class RecordingNotifier:
 async def record(db: InMemoryDatabase, count: int, event_type: str = USER_REGISTERED) -> None:
     async with InMemoryUnitOfWork(db) as uow:
         for n in range(1, count + 1):
-            await uow.outbox.add(
+            await uow.repository(Outbox).add(
                 NewOutboxMessage(
                     event_id=str(uuid.uuid4()),
                     event_type=event_type,
@@ -70,7 +71,7 @@ async def stored(db: InMemoryDatabase) -> list[OutboxMessage]:
 
 async def record_with_token(db: InMemoryDatabase, event_type: str, token: str = "T" * 43) -> None:
     async with InMemoryUnitOfWork(db) as uow:
-        await uow.outbox.add(
+        await uow.repository(Outbox).add(
             NewOutboxMessage(
                 event_id=str(uuid.uuid4()),
                 event_type=event_type,
@@ -297,7 +298,7 @@ async def test_a_token_is_kept_for_a_retry_and_removed_when_the_message_dies(
     assert "token" not in dead.payload
     # Requeued, it cannot be sent without its token: dead again at once, nothing sent.
     async with InMemoryUnitOfWork(db) as uow:
-        assert await uow.outbox.requeue(dead.id, clock.now)
+        assert await uow.repository(Outbox).requeue(dead.id, clock.now)
         await uow.commit()
     await use_case.execute()
     assert (await stored(db))[0].status is OutboxStatus.DEAD

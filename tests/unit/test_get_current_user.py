@@ -6,6 +6,7 @@ from adapters.jwt_tokens import JwtTokenService
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, InMemoryUserQueries
 from application.errors import NotAuthenticated
 from application.get_current_user import GetCurrentUser
+from application.ports import UserRepository
 from tests.unit.support import add_user, claims_for, make_tokens
 
 
@@ -71,7 +72,7 @@ async def test_a_token_of_an_older_credentials_version_is_not_authenticated(
     ada = await add_user(db, "ada")
     before = tokens.issue(claims_for(ada.id, credentials_version=0)).token
     async with InMemoryUnitOfWork(db) as uow:
-        await uow.users.revoke_credentials(ada.id)
+        await uow.repository(UserRepository).revoke_credentials(ada.id)
         await uow.commit()
     after = tokens.issue(claims_for(ada.id, credentials_version=1)).token
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.manage_outbox import PruneOutbox
-from application.ports import NewOutboxMessage, OutboxStatus
+from application.ports import NewOutboxMessage, Outbox, OutboxStatus
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 RETENTION = timedelta(days=7)
@@ -16,15 +16,17 @@ RETENTION = timedelta(days=7)
 async def _delivered(db: InMemoryDatabase, count: int, at: datetime) -> None:
     async with InMemoryUnitOfWork(db) as uow:
         for _ in range(count):
-            await uow.outbox.add(NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, at))
-        for message in await uow.outbox.claim(at, at, count):
-            await uow.outbox.mark_delivered(message.id, at)
+            await uow.repository(Outbox).add(
+                NewOutboxMessage(str(uuid.uuid4()), "UserRegistered", {}, at)
+            )
+        for message in await uow.repository(Outbox).claim(at, at, count):
+            await uow.repository(Outbox).mark_delivered(message.id, at)
         await uow.commit()
 
 
 async def _counts(db: InMemoryDatabase) -> dict[OutboxStatus, int]:
     async with InMemoryUnitOfWork(db) as uow:
-        return {status: await uow.outbox.count(status) for status in OutboxStatus}
+        return {status: await uow.repository(Outbox).count(status) for status in OutboxStatus}
 
 
 async def test_deletes_every_message_past_its_retention_in_batches(

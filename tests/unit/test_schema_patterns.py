@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from entrypoints.http.cursors import CURSOR_PATTERN, CursorCodec
-from entrypoints.http.schemas import EMAIL_PATTERN, NO_NUL, NOT_BLANK, ItemCreate, UserCreate
+from entrypoints.http.routers.items import ItemCreate
+from entrypoints.http.schemas import EMAIL_PATTERN, NO_NUL, NOT_BLANK, UserCreate
 
 CHARACTERS = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
 

@@ -8,15 +8,32 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 
 from application.change_password import ChangePassword, ChangePasswordCommand
 from application.delete_account import DeleteAccount
 from application.end_sessions import EndAllSessions, EndSession
-from application.export_account import AccountExport, ExportAccount
+from application.export_account import AccountExport as ExportedAccount
+from application.export_account import ExportAccount
 from application.list_sessions import ListSessions
+from application.pagination import MAX_PAGE_SIZE
 from application.update_profile import UpdateProfile, UpdateProfileCommand
 from application.verify_email import ResendVerificationEmail
+from domain.user import (
+    EMAIL_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+    USERNAME_MIN_LENGTH,
+    USERNAME_PATTERN,
+)
 from entrypoints.container import Container
 from entrypoints.http.dependencies import (
     CurrentCaller,
@@ -27,18 +44,104 @@ from entrypoints.http.dependencies import (
 )
 from entrypoints.http.injection import provided
 from entrypoints.http.schemas import (
-    AccountExport as AccountExportOut,
-)
-from entrypoints.http.schemas import (
+    EMAIL_PATTERN,
+    Email,
+    Id,
     ItemOut,
-    PasswordChange,
-    SessionOut,
-    SessionPage,
+    NextCursor,
+    Password,
+    RequestModel,
+    Timestamp,
+    Username,
     UserPrivate,
-    UserUpdate,
+    not_null,
+    storable,
 )
 
-router = APIRouter(prefix="/users/me", tags=["account"])
+TAG = {
+    "name": "account",
+    "description": "Your own account: profile, password, email verification, sessions, "
+    "export, deletion.",
+}
+router = APIRouter(prefix="/users/me", tags=[TAG["name"]])
+
+
+class PasswordChange(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "correct horse battery staple",
+                    "new_password": "a new horse battery staple",
+                }
+            ]
+        }
+    )
+
+    current_password: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH),
+        AfterValidator(storable),
+    ]
+    new_password: Password
+
+
+class UserUpdate(RequestModel):
+    """Send only what changes. A new email needs a login at most REAUTH_MAX_AGE_SECONDS old."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "ada_l"}]})
+
+    # Optional but never null: the schema says so, the validator enforces it.
+    username: Annotated[
+        Username | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": USERNAME_PATTERN,
+                "minLength": USERNAME_MIN_LENGTH,
+                "maxLength": USERNAME_MAX_LENGTH,
+                "examples": ["ada_l"],
+            }
+        ),
+    ] = None
+    email: Annotated[
+        Email | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "format": "email",
+                "pattern": EMAIL_PATTERN,
+                "minLength": 3,
+                "maxLength": EMAIL_MAX_LENGTH,
+                "examples": ["ada@example.org"],
+            }
+        ),
+    ] = None
+
+    _present_fieldsnot_null = field_validator("username", "email")(not_null)
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(title="Session")
+
+    id: Id
+    created_at: Timestamp = Field(description="the login")
+    last_used_at: Timestamp = Field(description="the last refresh (the login, if none yet)")
+    current: bool = Field(description="the session of the access token that asked")
+
+
+class SessionPage(BaseModel):
+    items: list[SessionOut] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
+
+
+class AccountExport(BaseModel):
+    """Everything stored about the caller (streamed as one JSON document)."""
+
+    user: UserPrivate
+    items: list[ItemOut]
+    sessions: list[SessionOut]
+
 
 _NO_CONTENT = status.HTTP_204_NO_CONTENT
 
@@ -117,7 +220,7 @@ async def change_password(
     summary="Everything stored about the caller, as one JSON document (streamed)",
     response_model=None,
     responses={
-        200: {"model": AccountExportOut, "description": "The account, every item, every session"},
+        200: {"model": AccountExport, "description": "The account, every item, every session"},
     },
 )
 async def export_me(
@@ -185,7 +288,7 @@ def _json(model: type[BaseModel], value: object) -> bytes:
     return model.model_validate(value, from_attributes=True).model_dump_json().encode()
 
 
-async def _export_json(export: AccountExport) -> AsyncIterator[bytes]:
+async def _export_json(export: ExportedAccount) -> AsyncIterator[bytes]:
     """``{"user": ..., "items": [...], "sessions": [...]}`` in chunks of about 64 KiB."""
     buffer = bytearray(b'{"user":' + _json(UserPrivate, export.user) + b',"items":[')
     separator = b""

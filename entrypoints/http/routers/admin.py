@@ -5,15 +5,34 @@
 from typing import Annotated
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from application.list_all_users import ListAllUsers
 from application.manage_user import ManageUser, ManageUserCommand
+from application.pagination import MAX_PAGE_SIZE
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentUser, PagingQuery, UserIdPath
 from entrypoints.http.injection import provided
-from entrypoints.http.schemas import AdminUserUpdate, UserPrivate, UserPrivatePage
+from entrypoints.http.schemas import NextCursor, RequestModel, UserPrivate, not_null
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+TAG = {"name": "admin", "description": "Administrators: every user's account."}
+router = APIRouter(prefix="/admin", tags=[TAG["name"]])
+
+
+class UserPrivatePage(BaseModel):
+    items: list[UserPrivate] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
+
+
+class AdminUserUpdate(RequestModel):
+    """Send only what changes: ``is_active`` (deactivate, reactivate), ``is_admin``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
+
+    is_active: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
+    is_admin: Annotated[bool | None, WithJsonSchema({"type": "boolean"})] = None
+
+    _present_fieldsnot_null = field_validator("is_active", "is_admin")(not_null)
 
 
 @router.get(

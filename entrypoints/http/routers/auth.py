@@ -2,9 +2,10 @@
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
 # annotations.
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request, Response, status
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from application.authenticate_user import AuthenticateUser, AuthenticateUserCommand
 from application.log_out import LogOut
@@ -17,21 +18,122 @@ from application.password_reset import (
 from application.refresh_access_token import RefreshAccessToken
 from application.token_pairs import TokenPair
 from application.verify_email import VerifyEmail
+from domain.user import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from entrypoints.container import Container
 from entrypoints.http.dependencies import client_address
 from entrypoints.http.injection import provided
 from entrypoints.http.schemas import (
-    LoginForm,
-    PasswordResetConfirm,
-    PasswordResetRequest,
-    RefreshTokenBody,
-    Token,
-    TokenBody,
+    INT32_MAX,
+    AccountToken,
+    Email,
+    Password,
+    RequestModel,
+    Text,
     UserPrivate,
+    login_identifier,
 )
 
+TAG = {
+    "name": "auth",
+    "description": "Log in: exchange credentials for tokens; verify an email address; "
+    "reset a forgotten password.",
+}
 # Every /auth response carries Cache-Control: no-store (SecurityHeadersMiddleware).
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=[TAG["name"]])
+
+
+class LoginForm(RequestModel):
+    """The OAuth2 password grant (RFC 6749 section 4.3) fields; ``username`` may be an email."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"username": "ada", "password": "correct horse battery staple"}]
+        }
+    )
+
+    username: Annotated[
+        Text,
+        StringConstraints(min_length=1, max_length=EMAIL_MAX_LENGTH),
+        AfterValidator(login_identifier),
+    ]
+    password: Annotated[Text, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+    grant_type: Literal["password"] | None = None
+    scope: Annotated[str, StringConstraints(max_length=1000)] = Field(
+        default="", description="Ignored: the service has no scopes."
+    )
+    client_id: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Ignored."
+    )
+    client_secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Ignored."
+    )
+
+
+class RefreshTokenBody(RequestModel):
+    """A refresh token from ``POST /auth/token`` or ``POST /auth/refresh``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"refresh_token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"}]
+        }
+    )
+
+    # secrets.token_urlsafe(32) is 43 characters; anything far longer is not one of ours.
+    refresh_token: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
+
+
+class Token(BaseModel):
+    # Every member is required in the schema: the service always sends them.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    access_token: str = Field(max_length=2000, description="A JWT; send it as a Bearer token.")
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, no secret
+    expires_in: int = Field(
+        ge=1,
+        le=INT32_MAX,
+        json_schema_extra={"format": "int32"},
+        description="seconds until the access token expires",
+    )
+    refresh_token: str = Field(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="single use: `POST /auth/refresh` spends it for a new pair; valid for "
+        "REFRESH_TOKEN_TTL_SECONDS (14 days by default)",
+    )
+
+
+class TokenBody(RequestModel):
+    """The token of a verification link (``/verify-email?token=...``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI"}]}
+    )
+
+    token: AccountToken
+
+
+class PasswordResetRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: Email
+
+
+class PasswordResetConfirm(RequestModel):
+    """The token of a reset link (``/reset-password?token=...``) and the new password."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "Zr3v0CqM1bM9hQ0o2JjF7Yd8kq6lP5sXwT4nA1uE2cI",
+                    "new_password": "a new horse battery staple",
+                }
+            ]
+        }
+    )
+
+    token: AccountToken
+    new_password: Password
 
 
 @router.post(

@@ -2,16 +2,27 @@
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies from evaluated
 # annotations.
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
 
 from application.check_readiness import CheckReadiness
 from entrypoints.container import Container
 from entrypoints.http.injection import provided
-from entrypoints.http.schemas import Health, Readiness
 
-router = APIRouter(prefix="/health", tags=["health"])
+TAG = {"name": "health", "description": "Liveness and readiness probes for load balancers."}
+router = APIRouter(prefix="/health", tags=[TAG["name"]])
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(Health):
+    checks: dict[str, Literal["ok"]]
 
 
 @router.get("/live", operation_id="check_liveness", summary="The process serves")

@@ -6,20 +6,73 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from application.add_item_to_user import AddItemToUser, AddItemToUserCommand
 from application.delete_item import DeleteItem, DeleteItemCommand
 from application.get_item import GetItem
 from application.list_items import ListItems
 from application.list_user_items import ListUserItems
+from application.pagination import MAX_PAGE_SIZE
 from application.update_item import UpdateItem, UpdateItemCommand
-from domain.item import Item
+from domain.item import TITLE_MAX_LENGTH, Item
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentUser, ItemIdPath, PagingQuery, UserIdPath
 from entrypoints.http.injection import provided
-from entrypoints.http.schemas import ItemCreate, ItemOut, ItemPage, ItemUpdate
+from entrypoints.http.schemas import (
+    NOT_BLANK,
+    Description,
+    ItemOut,
+    NextCursor,
+    RequestModel,
+    Title,
+)
 
-router = APIRouter(tags=["items"])
+TAG = {"name": "items", "description": "Items, each owned by one user."}
+router = APIRouter(tags=[TAG["name"]])
+
+
+class ItemCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Bicycle", "description": "Blue, 21 gears"}]}
+    )
+
+    title: Title
+    description: Description | None = None
+
+
+class ItemUpdate(RequestModel):
+    """Send only what changes; ``description: null`` clears it, ``title`` may not be null."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"title": "Red bicycle"}]})
+
+    # Optional but never null: the schema says so, the validator below enforces it.
+    title: Annotated[
+        Title | None,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": TITLE_MAX_LENGTH,
+                "pattern": NOT_BLANK,
+                "description": "Not blank (not whitespace only), no NUL; never null.",
+                "examples": ["Red bicycle"],
+            }
+        ),
+    ] = None
+    description: Description | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _titlenot_null(cls, value: str | None) -> str | None:
+        if value is None:
+            raise ValueError("title may not be null")
+        return value
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
 
 
 @router.post(

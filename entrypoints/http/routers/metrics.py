@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter, Request, Response
 
-router = APIRouter(tags=["operations"])
+TAG = {"name": "operations", "description": "Prometheus metrics."}
+router = APIRouter(tags=[TAG["name"]])
 
 
 @router.get(

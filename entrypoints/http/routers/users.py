@@ -5,16 +5,24 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
 
 from application.create_user import CreateUser, CreateUserCommand
 from application.get_user import GetUser
 from application.list_users import ListUsers
+from application.pagination import MAX_PAGE_SIZE
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentUser, PagingQuery, UserIdPath
 from entrypoints.http.injection import provided
-from entrypoints.http.schemas import UserCreate, UserPage, UserPrivate, UserPublic
+from entrypoints.http.schemas import NextCursor, UserCreate, UserPrivate, UserPublic
 
-router = APIRouter(prefix="/users", tags=["users"])
+TAG = {"name": "users", "description": "Sign up, your own account, public profiles."}
+router = APIRouter(prefix="/users", tags=[TAG["name"]])
+
+
+class UserPage(BaseModel):
+    items: list[UserPublic] = Field(max_length=MAX_PAGE_SIZE)
+    next_cursor: NextCursor
 
 
 @router.post(
