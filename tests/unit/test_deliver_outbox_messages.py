@@ -318,3 +318,19 @@ async def test_a_notice_goes_to_the_address_in_its_payload(
     assert sent.recipient == "u1@example.com"
     assert "changed" in sent.subject
     assert "token" not in sent.body
+
+
+async def test_built_as_the_worker_builds_it_a_failure_is_retried_with_jitter(
+    db: InMemoryDatabase,
+) -> None:
+    """No rng and no clock given, as the container builds it: its own random jitter and the
+    real time."""
+    await record(db, 1)
+    notifier = RecordingNotifier(failures=1)
+    before = datetime.now(UTC)
+
+    report = await DeliverOutboxMessages(InMemoryUnitOfWork(db), notifier).execute()
+
+    [message] = await stored(db)
+    assert report.retried == 1
+    assert message.available_at > before

@@ -47,3 +47,15 @@ async def test_nothing_to_prune_is_no_error(db: InMemoryDatabase) -> None:
     prune = PruneOutbox(InMemoryUnitOfWork(db), RETENTION, clock=lambda: NOW)
 
     assert await prune.execute() == 0
+
+
+async def test_by_default_a_transaction_deletes_a_thousand_messages(db: InMemoryDatabase) -> None:
+    """Short transactions, so a large backlog never holds locks long: 2,000 old messages are two
+    full batches and a last, empty one."""
+    await _delivered(db, 2000, NOW - RETENTION - timedelta(seconds=1))
+    commits_before = db.commits
+
+    deleted = await PruneOutbox(InMemoryUnitOfWork(db), RETENTION, clock=lambda: NOW).execute()
+
+    assert deleted == 2000
+    assert db.commits - commits_before == 3
