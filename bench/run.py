@@ -10,7 +10,7 @@ errors afterwards. Prints markdown tables, writes them to bench/results.md, drop
 
 Environment: BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
 BENCH_DURATION (seconds per run, 6), BENCH_WARMUP (2), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32),
-BENCH_SWEEP (comma-separated connection counts, 1,8,32,128,256), BENCH_SWEEP_ROUNDS (2),
+BENCH_SWEEP (comma-separated connection counts, 1,8,32,128,256), BENCH_SWEEP_ROUNDS (3),
 BENCH_ONLY (comma-separated endpoint keys, for profiling; "sweep" and "flood" name those parts).
 """
 
@@ -57,7 +57,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 SWEEP = [int(c) for c in os.environ.get("BENCH_SWEEP", "1,8,32,128,256").split(",") if c]
 # Rounds of the sweep, every other one from the most connections down, so that a slow minute of
 # a shared machine does not fall on one end of the row only; the table shows the medians.
-SWEEP_ROUNDS = int(os.environ.get("BENCH_SWEEP_ROUNDS", "2"))
+SWEEP_ROUNDS = int(os.environ.get("BENCH_SWEEP_ROUNDS", "3"))
 # The reference's asyncpg pool holds as many connections as the service's default pool
 # (DB_POOL_SIZE 10, DB_MAX_OVERFLOW 0).
 REFERENCE_POOL_SIZE = 10
