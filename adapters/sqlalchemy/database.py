@@ -188,8 +188,8 @@ class _Lease:
 
     async def release(self, error: BaseException | None) -> None:
         """Give the connection back: to the next task in line when it is known to be idle and
-        whole (no error but the application's own, no open transaction), else to the pool,
-        invalidated when it may be broken."""
+        whole (no error but the application's own, not invalidated, no open transaction), else
+        to the pool, invalidated when it may be broken."""
         connection, self._connection, self._reader = self._connection, None, None
         if connection is None:
             return
@@ -198,7 +198,8 @@ class _Lease:
                 await connection.invalidate(error if isinstance(error, Exception) else None)
             elif (
                 self._admission is not None
-                and (error is None or isinstance(error, ApplicationError))
+                and (error is None or _is_the_applications_own(error))
+                and not connection.invalidated
                 and not connection.in_transaction()
                 and self._admission.hand_on(connection, self._out_since)
             ):
@@ -213,6 +214,12 @@ class _Lease:
             self._leave()
             if self._admission is not None:
                 await _close_all(self._admission.orphans())
+
+
+def _is_the_applications_own(error: BaseException) -> bool:
+    """A 404, a 409...: the request ended on its own terms, its connection is as good as before.
+    Not a ``StorageUnavailable``: that one says the database failed under this request."""
+    return isinstance(error, ApplicationError) and not isinstance(error, StorageUnavailable)
 
 
 async def _close_all(connections: list[AsyncConnection]) -> None:

@@ -226,6 +226,50 @@ async def test_a_pooled_connection_the_server_dropped_is_unavailable_once_then_r
         await engine.dispose()
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("work", ["read", "write"])
+async def test_a_connection_the_server_dropped_is_not_handed_on_to_the_next_in_line(
+    postgres_url: str, work: str
+) -> None:
+    """A pool of one, its connection ended by the server while idle, and two requests at once:
+    the first finds it dead (a 503); the second, waiting for that connection, gets a new one
+    instead of the dead one."""
+    pool = PoolOptions(size=1, max_overflow=0)
+    engine = create_engine(postgres_url, pool)
+    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    users = SqlAlchemyUserQueries(database)
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        async with engine.connect() as connection:  # the pool's one connection
+            backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        terminator = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+        try:
+            assert await terminator.fetchval("SELECT pg_terminate_backend($1)", backend)
+        finally:
+            await terminator.close()
+        await asyncio.sleep(0.2)  # the server's notice reaches the idle connection
+
+        async def first() -> None:
+            async with database.shared_connection():
+                if work == "read":
+                    await users.get(ada.id)
+                else:
+                    await add_item(lambda: SqlAlchemyUnitOfWork(database), ada.id)
+
+        async def second() -> User | None:
+            async with database.shared_connection():
+                return await users.get(ada.id)
+
+        failed, read = await asyncio.gather(first(), second(), return_exceptions=True)
+
+        assert isinstance(failed, StorageUnavailable)
+        assert read == ada
+        assert checked_out(engine) == 0
+    finally:
+        await engine.dispose()
+
+
 async def test_no_database_is_unavailable_for_reads_and_writes() -> None:
     engine = create_engine("postgresql://nobody@127.0.0.1:1/none", PoolOptions(timeout_seconds=0.5))
     database = SqlAlchemyDatabase(engine)
