@@ -38,6 +38,18 @@ def checked_out(engine: AsyncEngine) -> int:
     return engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined, no-any-return]
 
 
+async def end_the_pools_one_connection(engine: AsyncEngine, postgres_url: str) -> None:
+    """What a PostgreSQL restart does to an idle pooled connection: the server ends it."""
+    async with engine.connect() as connection:  # the pool's one connection
+        backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    terminator = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+    try:
+        assert await terminator.fetchval("SELECT pg_terminate_backend($1)", backend)
+    finally:
+        await terminator.close()
+    await asyncio.sleep(0.2)  # the server's notice reaches the idle connection
+
+
 async def test_a_scope_shares_one_connection_between_queries_and_a_unit_of_work(
     one_connection: SqlAlchemyDatabase,
 ) -> None:
@@ -208,14 +220,7 @@ async def test_a_pooled_connection_the_server_dropped_is_unavailable_once_then_r
     try:
         await empty_tables(engine)
         ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
-        async with engine.connect() as connection:  # the pool's one connection
-            backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        terminator = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
-        try:
-            assert await terminator.fetchval("SELECT pg_terminate_backend($1)", backend)
-        finally:
-            await terminator.close()
-        await asyncio.sleep(0.2)  # the server's notice reaches the idle connection
+        await end_the_pools_one_connection(engine, postgres_url)
 
         with pytest.raises(StorageUnavailable):
             async with database.shared_connection():
@@ -241,14 +246,7 @@ async def test_a_connection_the_server_dropped_is_not_handed_on_to_the_next_in_l
     try:
         await empty_tables(engine)
         ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
-        async with engine.connect() as connection:  # the pool's one connection
-            backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        terminator = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
-        try:
-            assert await terminator.fetchval("SELECT pg_terminate_backend($1)", backend)
-        finally:
-            await terminator.close()
-        await asyncio.sleep(0.2)  # the server's notice reaches the idle connection
+        await end_the_pools_one_connection(engine, postgres_url)
 
         async def first() -> None:
             async with database.shared_connection():
