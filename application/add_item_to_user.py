@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from application.errors import ApplicationError, NotAuthenticated, NotResourceOwner
+from application.events import ITEM_CREATED, NO_EVENTS, Events
 from application.ports import ItemRepository, UnitOfWork
 from application.ports.repositories import OwnerNotFound
 from domain.item import Item, NewItem
@@ -28,8 +29,9 @@ class AddItemToUser:
 
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (NotResourceOwner, NotAuthenticated)
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, events: Events = NO_EVENTS) -> None:
         self._uow = uow
+        self._events = events
 
     async def execute(self, cmd: AddItemToUserCommand) -> Item:
         if cmd.actor_id != cmd.owner_id:
@@ -45,5 +47,13 @@ class AddItemToUser:
                 item = await self._uow.repository(ItemRepository).add(new_item)
             except OwnerNotFound:
                 raise NotAuthenticated from None
+            await self._events.record(
+                self._uow,
+                ITEM_CREATED,
+                item.owner_id,
+                item_id=item.id,
+                title=item.title,
+                description=item.description,
+            )
             await self._uow.commit()
         return item

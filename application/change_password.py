@@ -8,6 +8,7 @@ from typing import ClassVar
 from application.account_emails import PASSWORD_CHANGED, AccountEmails
 from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, WrongPassword
+from application.events import NO_EVENTS, USER_PASSWORD_CHANGED, Events
 from application.password_policy import PasswordPolicy
 from application.ports import PasswordHasher, UnitOfWork, UserRepository
 from application.throttles import AccountThrottles
@@ -36,7 +37,9 @@ class ChangePassword:
         policy: PasswordPolicy,
         emails: AccountEmails,
         throttles: AccountThrottles,
+        events: Events = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._uow = uow
         self._hasher = hasher
         self._policy = policy
@@ -56,4 +59,5 @@ class ChangePassword:
             await self._uow.repository(UserRepository).set_password_hash(user.id, hashed_password)
             await revoke_all_credentials(self._uow, user.id, self._emails.clock())
             await self._emails.queue(self._uow, PASSWORD_CHANGED, user)
+            await self._events.record(self._uow, USER_PASSWORD_CHANGED, user.id)
             await self._uow.commit()

@@ -8,6 +8,8 @@ from typing import ClassVar
 
 from application.account_emails import USER_REGISTERED, AccountEmails
 from application.errors import ApplicationError, UserAlreadyExists
+from application.events import NO_EVENTS, Events
+from application.events import USER_REGISTERED as USER_REGISTERED_EVENT
 from application.password_policy import PasswordPolicy
 from application.ports import PasswordHasher, UnitOfWork, UserRepository
 from application.ports.account_tokens import AccountTokenKind
@@ -33,8 +35,10 @@ class CreateUser:
         hasher: PasswordHasher,
         policy: PasswordPolicy,
         emails: AccountEmails,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._uow = uow
+        self._events = events
         self._hasher = hasher
         self._policy = policy
         self._emails = emails
@@ -66,6 +70,16 @@ class CreateUser:
             # link, is sent by the worker if and only if the signup committed.
             await self._emails.queue(
                 self._uow, USER_REGISTERED, user, token_kind=AccountTokenKind.VERIFICATION
+            )
+            await self._events.record(
+                self._uow,
+                USER_REGISTERED_EVENT,
+                user.id,
+                username=user.username,
+                email=user.email,
+                email_verified=user.email_verified,
+                is_admin=user.is_admin,
+                created_at=user.created_at,
             )
             await self._uow.commit()
         return user

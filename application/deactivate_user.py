@@ -14,6 +14,7 @@ from typing import ClassVar
 from application.clock import Clock, utc_now
 from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, UsernameNotFound, UserNotFound
+from application.events import NO_EVENTS, USER_DEACTIVATED, Events
 from application.ports import UnitOfWork, UserRepository
 from domain.user import User
 
@@ -39,8 +40,9 @@ class DeactivateUserResult:
 class DeactivateUser:
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (UsernameNotFound, UserNotFound)
 
-    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now, events: Events = NO_EVENTS) -> None:
         self._uow = uow
+        self._events = events
         self._clock = clock
 
     async def execute(self, cmd: DeactivateUserCommand) -> DeactivateUserResult:
@@ -48,6 +50,7 @@ class DeactivateUser:
             user = await self._find(cmd)
             if user.is_active:
                 await self._uow.repository(UserRepository).set_active(user.id, active=False)
+                await self._events.record(self._uow, USER_DEACTIVATED, user.id)
             # Reactivating later must not bring the old tokens back.
             await revoke_all_credentials(self._uow, user.id, self._clock())
             await self._uow.commit()

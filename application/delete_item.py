@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from application.errors import ApplicationError, ItemNotFound, NotResourceOwner
+from application.events import ITEM_DELETED, NO_EVENTS, Events
 from application.ports import ItemRepository, UnitOfWork
 
 
@@ -19,8 +20,9 @@ class DeleteItemCommand:
 class DeleteItem:
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (ItemNotFound, NotResourceOwner)
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, events: Events = NO_EVENTS) -> None:
         self._uow = uow
+        self._events = events
 
     async def execute(self, cmd: DeleteItemCommand) -> None:
         async with self._uow:
@@ -30,4 +32,5 @@ class DeleteItem:
             if not (cmd.actor_is_admin or item.is_owned_by(cmd.actor_id)):
                 raise NotResourceOwner
             await self._uow.repository(ItemRepository).delete(cmd.item_id)
+            await self._events.record(self._uow, ITEM_DELETED, item.owner_id, item_id=item.id)
             await self._uow.commit()

@@ -15,6 +15,14 @@ from application.errors import (
     UsernameNotFound,
     UserNotFound,
 )
+from application.events import (
+    NO_EVENTS,
+    USER_ADMIN_GRANTED,
+    USER_ADMIN_REVOKED,
+    USER_DEACTIVATED,
+    USER_REACTIVATED,
+    Events,
+)
 from application.ports import UnitOfWork, UserRepository
 from domain.user import User
 
@@ -51,8 +59,9 @@ class ManageUser:
         UsernameNotFound,
     )
 
-    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now, events: Events = NO_EVENTS) -> None:
         self._uow = uow
+        self._events = events
         self._clock = clock
 
     async def execute(self, cmd: ManageUserCommand) -> User:
@@ -78,9 +87,19 @@ class ManageUser:
                 await self._uow.repository(UserRepository).set_admin(
                     user.id, admin=updated.is_admin
                 )
+                await self._events.record(
+                    self._uow,
+                    USER_ADMIN_GRANTED if updated.is_admin else USER_ADMIN_REVOKED,
+                    user.id,
+                )
             if updated.is_active != user.is_active:
                 await self._uow.repository(UserRepository).set_active(
                     user.id, active=updated.is_active
+                )
+                await self._events.record(
+                    self._uow,
+                    USER_REACTIVATED if updated.is_active else USER_DEACTIVATED,
+                    user.id,
                 )
                 if not updated.is_active:
                     await revoke_all_credentials(self._uow, user.id, self._clock())

@@ -8,6 +8,7 @@ from typing import ClassVar
 from application.account_emails import PASSWORD_RESET_REQUESTED, AccountEmails
 from application.credentials import revoke_all_credentials
 from application.errors import ApplicationError, InvalidAccountToken
+from application.events import NO_EVENTS, USER_EMAIL_VERIFIED, USER_PASSWORD_CHANGED, Events
 from application.password_policy import PasswordPolicy
 from application.ports import PasswordHasher, UnitOfWork, UserRepository
 from application.ports.account_tokens import AccountTokenKind, AccountTokenRepository
@@ -71,11 +72,13 @@ class ConfirmPasswordReset:
         hasher: PasswordHasher,
         policy: PasswordPolicy,
         emails: AccountEmails,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._policy = policy
         self._emails = emails
+        self._events = events
 
     async def execute(self, cmd: ConfirmPasswordResetCommand) -> None:
         token_hash = hash_token(cmd.token)
@@ -104,4 +107,7 @@ class ConfirmPasswordReset:
             await self._uow.repository(UserRepository).set_password_hash(user.id, hashed_password)
             await self._uow.repository(UserRepository).set_email_verified(user.id, verified=True)
             await revoke_all_credentials(self._uow, user.id, now)
+            await self._events.record(self._uow, USER_PASSWORD_CHANGED, user.id)
+            if not user.email_verified:  # the reset link proved the address
+                await self._events.record(self._uow, USER_EMAIL_VERIFIED, user.id, email=user.email)
             await self._uow.commit()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from application.errors import ApplicationError, ItemNotFound, NotResourceOwner
+from application.events import ITEM_UPDATED, NO_EVENTS, Events
 from application.ports import ItemRepository, UnitOfWork
 from domain.item import Item
 
@@ -32,8 +33,9 @@ class UpdateItemCommand:
 class UpdateItem:
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (ItemNotFound, NotResourceOwner)
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, events: Events = NO_EVENTS) -> None:
         self._uow = uow
+        self._events = events
 
     async def execute(self, cmd: UpdateItemCommand) -> Item:
         async with self._uow:
@@ -48,5 +50,13 @@ class UpdateItem:
             )
             if updated != item:
                 await self._uow.repository(ItemRepository).update(updated)
+                await self._events.record(
+                    self._uow,
+                    ITEM_UPDATED,
+                    updated.owner_id,
+                    item_id=updated.id,
+                    title=updated.title,
+                    description=updated.description,
+                )
                 await self._uow.commit()
         return updated

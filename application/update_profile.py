@@ -12,6 +12,7 @@ from application.account_emails import (
 )
 from application.credentials import require_fresh_login
 from application.errors import ApplicationError, NotAuthenticated, UserAlreadyExists
+from application.events import NO_EVENTS, USER_PROFILE_CHANGED, Events
 from application.get_current_user import Caller
 from application.ports import UnitOfWork, UserRepository
 from application.ports.account_tokens import AccountTokenKind, AccountTokenRepository
@@ -33,8 +34,15 @@ class UpdateProfile:
 
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (NotAuthenticated, UserAlreadyExists)
 
-    def __init__(self, uow: UnitOfWork, emails: AccountEmails, reauth_max_age_seconds: int) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        emails: AccountEmails,
+        reauth_max_age_seconds: int,
+        events: Events = NO_EVENTS,
+    ) -> None:
         self._uow = uow
+        self._events = events
         self._emails = emails
         self._reauth_max_age_seconds = reauth_max_age_seconds
 
@@ -87,5 +95,18 @@ class UpdateProfile:
                     token_kind=AccountTokenKind.VERIFICATION,
                 )
                 await self._emails.queue(self._uow, EMAIL_CHANGED, updated, to=user.email)
+            await self._events.record(
+                self._uow,
+                USER_PROFILE_CHANGED,
+                user.id,
+                username=updated.username,
+                email=updated.email,
+                email_verified=updated.email_verified,
+                changed=[
+                    name
+                    for name in ("username", "email")
+                    if getattr(updated, name) != getattr(user, name)
+                ],
+            )
             await self._uow.commit()
         return updated

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from application.account_emails import EMAIL_VERIFICATION_REQUESTED, AccountEmails
 from application.errors import ApplicationError, EmailAlreadyVerified, InvalidAccountToken
+from application.events import NO_EVENTS, USER_EMAIL_VERIFIED, Events
 from application.ports import UnitOfWork, UserRepository
 from application.ports.account_tokens import AccountTokenKind, AccountTokenRepository
 from application.throttles import AccountThrottles
@@ -20,9 +21,10 @@ class VerifyEmail:
 
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (InvalidAccountToken,)
 
-    def __init__(self, uow: UnitOfWork, emails: AccountEmails) -> None:
+    def __init__(self, uow: UnitOfWork, emails: AccountEmails, events: Events = NO_EVENTS) -> None:
         self._uow = uow
         self._emails = emails
+        self._events = events
 
     async def execute(self, token: str) -> User:
         async with self._uow:
@@ -37,6 +39,7 @@ class VerifyEmail:
             if user is None or not user.is_active:
                 raise InvalidAccountToken
             await self._uow.repository(UserRepository).set_email_verified(user.id, verified=True)
+            await self._events.record(self._uow, USER_EMAIL_VERIFIED, user.id, email=user.email)
             await self._uow.commit()
         return replace(user, email_verified=True)
 

@@ -14,6 +14,7 @@ from dependency_injector import containers, providers
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.jwt_tokens import JwtTokenService
 from adapters.limits_throttle import LimitsThrottle, storage_for
+from adapters.nats_events import NatsJetStreamPublisher, StreamOptions
 from adapters.notifiers import LoggingNotifier, SmtpNotifier
 from adapters.sqlalchemy.database import SqlAlchemyDatabase, fair_admission
 from adapters.sqlalchemy.engine import create_engine
@@ -36,6 +37,7 @@ from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
 from application.deliver_outbox_messages import DeliverOutboxMessages
 from application.end_sessions import EndAllSessions, EndSession
+from application.events import Events
 from application.export_account import ExportAccount
 from application.get_current_user import GetCurrentUser
 from application.get_item import GetItem
@@ -55,7 +57,8 @@ from application.manage_outbox import (
 from application.manage_user import ManageUser
 from application.password_policy import PasswordPolicy
 from application.password_reset import ConfirmPasswordReset, RequestPasswordReset
-from application.ports import Notifier
+from application.ports import EventPublisher, Notifier
+from application.publish_events import PublishEvents
 from application.refresh_access_token import RefreshAccessToken
 from application.throttles import AccountThrottles
 from application.token_pairs import TokenPairIssuer
@@ -73,6 +76,22 @@ def build_notifier(settings: Settings) -> Notifier:
             settings.smtp_url, settings.mail_from, timeout_seconds=settings.smtp_timeout_seconds
         )
     return LoggingNotifier()
+
+
+def build_event_publisher(settings: Settings) -> EventPublisher:
+    """NATS JetStream at ``EVENTS_NATS_URL`` (the worker only builds it when the URL is set)."""
+    if not settings.events_nats_url:
+        raise ValueError("EVENTS_NATS_URL is not set: there is no event broker")
+    return NatsJetStreamPublisher(
+        settings.events_nats_url,
+        StreamOptions(
+            name=settings.events_stream,
+            subject_prefix=settings.events_subject_prefix,
+            max_age_seconds=settings.events_stream_max_age_days * 86400,
+            duplicate_window_seconds=settings.events_duplicate_window_seconds,
+        ),
+        timeout_seconds=settings.events_publish_timeout_seconds,
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -134,10 +153,18 @@ class Container(containers.DeclarativeContainer):
     database_probe = providers.Singleton(SqlAlchemyDatabaseProbe, engine=engine)
     cursor_codec = providers.Singleton(CursorCodec, secret=settings.provided.jwt_secret)
     notifier = providers.Singleton(build_notifier, settings=settings)
+    # Events are recorded (in the outbox) only when a broker is configured.
+    events = providers.Singleton(Events, enabled=settings.provided.events_enabled)
+    event_publisher = providers.Singleton(build_event_publisher, settings=settings)
 
     # Use cases
     create_user = providers.Factory(
-        CreateUser, uow=uow, hasher=password_hasher, policy=password_policy, emails=account_emails
+        CreateUser,
+        uow=uow,
+        hasher=password_hasher,
+        policy=password_policy,
+        emails=account_emails,
+        events=events,
     )
     authenticate_user = providers.Factory(
         AuthenticateUser,
@@ -148,19 +175,19 @@ class Container(containers.DeclarativeContainer):
     )
     refresh_access_token = providers.Factory(RefreshAccessToken, uow=uow, issuer=token_pair_issuer)
     log_out = providers.Factory(LogOut, uow=uow)
-    deactivate_user = providers.Factory(DeactivateUser, uow=uow)
+    deactivate_user = providers.Factory(DeactivateUser, uow=uow, events=events)
     get_user = providers.Factory(GetUser, users=user_queries)
     get_current_user = providers.Factory(GetCurrentUser, users=user_queries, tokens=token_service)
     list_users = providers.Factory(ListUsers, users=user_queries)
-    add_item_to_user = providers.Factory(AddItemToUser, uow=uow)
+    add_item_to_user = providers.Factory(AddItemToUser, uow=uow, events=events)
     list_user_items = providers.Factory(ListUserItems, users=user_queries, items=item_queries)
     list_items = providers.Factory(ListItems, items=item_queries)
     get_item = providers.Factory(GetItem, items=item_queries)
-    update_item = providers.Factory(UpdateItem, uow=uow)
-    delete_item = providers.Factory(DeleteItem, uow=uow)
+    update_item = providers.Factory(UpdateItem, uow=uow, events=events)
+    delete_item = providers.Factory(DeleteItem, uow=uow, events=events)
 
     # Accounts
-    verify_email = providers.Factory(VerifyEmail, uow=uow, emails=account_emails)
+    verify_email = providers.Factory(VerifyEmail, uow=uow, emails=account_emails, events=events)
     resend_verification_email = providers.Factory(
         ResendVerificationEmail, uow=uow, emails=account_emails, throttles=account_throttles
     )
@@ -173,6 +200,7 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         policy=password_policy,
         emails=account_emails,
+        events=events,
     )
     change_password = providers.Factory(
         ChangePassword,
@@ -181,19 +209,24 @@ class Container(containers.DeclarativeContainer):
         policy=password_policy,
         emails=account_emails,
         throttles=account_throttles,
+        events=events,
     )
     update_profile = providers.Factory(
         UpdateProfile,
         uow=uow,
         emails=account_emails,
         reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
+        events=events,
     )
     delete_account = providers.Factory(
-        DeleteAccount, uow=uow, reauth_max_age_seconds=settings.provided.reauth_max_age_seconds
+        DeleteAccount,
+        uow=uow,
+        reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
+        events=events,
     )
     end_session = providers.Factory(EndSession, uow=uow)
     end_all_sessions = providers.Factory(EndAllSessions, uow=uow)
-    manage_user = providers.Factory(ManageUser, uow=uow)
+    manage_user = providers.Factory(ManageUser, uow=uow, events=events)
     list_sessions = providers.Factory(ListSessions, sessions=session_queries)
     export_account = providers.Factory(ExportAccount, items=item_queries, sessions=list_sessions)
     list_all_users = providers.Factory(ListAllUsers, users=user_queries)
@@ -210,6 +243,15 @@ class Container(containers.DeclarativeContainer):
         policy=settings.provided.retry_policy,
         app_base_url=settings.provided.app_base_url,
         batch_size=settings.provided.outbox_batch_size,
+        lease_seconds=settings.provided.outbox_lease_seconds,
+    )
+    publish_events = providers.Factory(
+        PublishEvents,
+        uow=uow,
+        publisher=event_publisher,
+        policy=settings.provided.events_retry_policy,
+        source=settings.provided.events_source,
+        batch_size=settings.provided.events_batch_size,
         lease_seconds=settings.provided.outbox_lease_seconds,
     )
     list_outbox_messages = providers.Factory(ListOutboxMessages, uow=uow)

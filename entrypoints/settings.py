@@ -67,6 +67,27 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_retention_days: float = Field(default=7.0, gt=0)
 
+    # Events (docs/decisions/0043-0045): recorded and published only with EVENTS_NATS_URL.
+    events_nats_url: str | None = Field(
+        default=None, description="nats://host:4222; unset: no events recorded or published"
+    )
+    events_stream: str = Field(default="USERS_ITEMS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    events_subject_prefix: str = Field(
+        default="users-items", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+    )
+    events_source: str = Field(default="/users-items", min_length=1)
+    events_stream_max_age_days: float = Field(
+        default=7.0, gt=0, description="how long the stream keeps an event (limits retention)"
+    )
+    events_duplicate_window_seconds: float = Field(default=600.0, gt=0)
+    events_publish_timeout_seconds: float = Field(default=5.0, gt=0)
+    events_batch_size: int = Field(default=100, ge=1)
+    events_retry_base_seconds: float = Field(default=1.0, gt=0)
+    events_retry_max_seconds: float = Field(default=30.0, gt=0)
+    worker_metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="the worker's own /metrics; unset: none"
+    )
+
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_issuer: str = "users-items"
     jwt_audience: str = "users-items"
@@ -126,6 +147,11 @@ class Settings(BaseSettings):
                 "LOGIN_MAX_FAILURES_PER_ACCOUNT is the ceiling across every address; it cannot "
                 "be below LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"
             )
+        if self.events_publish_timeout_seconds * 2 >= self.outbox_lease_seconds:
+            raise ValueError(
+                "EVENTS_PUBLISH_TIMEOUT_SECONDS must be under half of OUTBOX_LEASE_SECONDS: an "
+                "event is only started while half its lease remains"
+            )
         if not self.app_base_url.startswith(("http://", "https://")):
             raise ValueError("APP_BASE_URL must be an http:// or https:// URL")
         if self.environment is Environment.PRODUCTION:
@@ -183,6 +209,18 @@ class Settings(BaseSettings):
                 self.verification_email_max_per_user, self.verification_email_window_seconds
             ),
         }
+
+    @property
+    def events_enabled(self) -> bool:
+        return bool(self.events_nats_url)
+
+    @property
+    def events_retry_policy(self) -> RetryPolicy:
+        """Events are never dead (docs/decisions/0045): only the backoff counts."""
+        return RetryPolicy(
+            base_delay_seconds=self.events_retry_base_seconds,
+            max_delay_seconds=self.events_retry_max_seconds,
+        )
 
     @property
     def outbox_retention(self) -> timedelta:

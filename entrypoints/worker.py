@@ -1,5 +1,8 @@
-"""The outbox worker's loop: deliver, sleep when idle, prune delivered messages past their
-retention once an hour, stop cleanly on SIGTERM or SIGINT."""
+"""The outbox worker's loops, one per destination (docs/decisions/0043): emails (deliver, sleep
+when idle, prune delivered messages past their retention once an hour) and, with
+``EVENTS_NATS_URL``, events (publish to the broker). Each claims only its own rows and runs in
+its own task, so an SMTP outage never delays an event and a broker outage never an email. Both
+stop cleanly on SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -9,13 +12,47 @@ import logging
 import signal
 import time
 
+from prometheus_client import CollectorRegistry, Counter, start_http_server
+
 from application.errors import StorageUnavailable
 from application.manage_outbox import PruneOutbox
+from application.publish_events import PublishReport
 from entrypoints.container import Container
 
 logger = logging.getLogger("users_items.worker")
 
 PRUNE_EVERY_SECONDS = 3600.0
+BROKER_BACKOFF_FIRST_SECONDS = 0.5
+
+
+class WorkerMetrics:
+    """The worker's own counters, served on ``WORKER_METRICS_PORT`` when it is set (the API's
+    /metrics shows what the database tells: the events' lag and backlog)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.published = Counter(
+            "events_published", "Events the broker acknowledged.", ["type"], registry=self.registry
+        )
+        self.failed = Counter(
+            "events_failed",
+            "Event publications the broker refused (each is retried).",
+            ["type"],
+            registry=self.registry,
+        )
+        self.broker_unavailable = Counter(
+            "events_broker_unavailable",
+            "Relay passes that found the event broker unreachable.",
+            registry=self.registry,
+        )
+
+    def count(self, report: PublishReport) -> None:
+        for event_type, n in report.published_by_type.items():
+            self.published.labels(event_type).inc(n)
+        for event_type, n in report.failed_by_type.items():
+            self.failed.labels(event_type).inc(n)
+        if report.broker_unavailable:
+            self.broker_unavailable.inc()
 
 
 async def run_worker(container: Container, stop: asyncio.Event | None = None) -> None:
@@ -25,36 +62,85 @@ async def run_worker(container: Container, stop: asyncio.Event | None = None) ->
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    settings = container.settings()
+    metrics = WorkerMetrics()
+    server = None
+    if settings.worker_metrics_port is not None:
+        server, _ = start_http_server(settings.worker_metrics_port, registry=metrics.registry)
+    logger.info("outbox worker started")
+    loops = [_email_loop(container, stop)]
+    if settings.events_enabled:
+        loops.append(_event_loop(container, stop, metrics))
+    try:
+        await asyncio.gather(*loops)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        if settings.events_enabled:
+            with contextlib.suppress(Exception):
+                await container.event_publisher().close()
+        await container.engine().dispose()
+        if server is not None:
+            server.shutdown()
+        logger.info("outbox worker stopped")
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake up for a stop."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _email_loop(container: Container, stop: asyncio.Event) -> None:
     poll_seconds = container.settings().outbox_poll_seconds
     deliver = container.deliver_outbox_messages()
     prune = container.prune_outbox()
     next_prune = time.monotonic()  # at start, then hourly, when there is nothing to deliver
-    logger.info("outbox worker started")
-    try:
-        while not stop.is_set():
-            try:
-                report = await deliver.execute(should_stop=stop.is_set)
-            except StorageUnavailable:
-                logger.warning("database unavailable; next try in %ss", poll_seconds)
-                claimed = 0
-            except Exception:
-                # A bug or a surprise from below must not stop delivery for good: log it, wait,
-                # try again (an unfinished claim comes back when its lease runs out).
-                logger.exception("outbox pass failed; next try in %ss", poll_seconds)
-                claimed = 0
-            else:
-                claimed = report.claimed
-            if claimed == 0 and time.monotonic() >= next_prune:
-                next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
-                await _prune(prune)
-            if claimed == 0:  # idle, or the database is away: wait, but wake up for a stop
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll_seconds)
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        await container.engine().dispose()
-        logger.info("outbox worker stopped")
+    while not stop.is_set():
+        try:
+            report = await deliver.execute(should_stop=stop.is_set)
+        except StorageUnavailable:
+            logger.warning("database unavailable; next try in %ss", poll_seconds)
+            claimed = 0
+        except Exception:
+            # A bug or a surprise from below must not stop delivery for good: log it, wait,
+            # try again (an unfinished claim comes back when its lease runs out).
+            logger.exception("outbox pass failed; next try in %ss", poll_seconds)
+            claimed = 0
+        else:
+            claimed = report.claimed
+        if claimed == 0 and time.monotonic() >= next_prune:
+            next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+            await _prune(prune)
+        if claimed == 0:  # idle, or the database is away
+            await _wait(stop, poll_seconds)
+
+
+async def _event_loop(container: Container, stop: asyncio.Event, metrics: WorkerMetrics) -> None:
+    settings = container.settings()
+    poll_seconds = settings.outbox_poll_seconds
+    publish = container.publish_events()
+    backoff = 0.0  # while the broker is unreachable: 0.5 s, doubling, up to the retry cap
+    while not stop.is_set():
+        try:
+            report = await publish.execute(should_stop=stop.is_set)
+        except StorageUnavailable:
+            logger.warning("database unavailable; next event pass in %ss", poll_seconds)
+            report = PublishReport()
+        except Exception:
+            logger.exception("event pass failed; next try in %ss", poll_seconds)
+            report = PublishReport()
+        metrics.count(report)
+        if report.broker_unavailable:
+            backoff = min(
+                settings.events_retry_max_seconds,
+                max(BROKER_BACKOFF_FIRST_SECONDS, backoff * 2),
+            )
+            await _wait(stop, backoff)
+            continue
+        backoff = 0.0
+        if report.claimed == 0:
+            await _wait(stop, poll_seconds)
 
 
 async def _prune(prune: PruneOutbox) -> None:

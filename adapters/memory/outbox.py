@@ -9,7 +9,13 @@ from typing import Any
 
 from adapters.memory.database import InMemoryState
 from adapters.memory.unit_of_work import memory_repository
-from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
+from application.ports.outbox import (
+    NewOutboxMessage,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    OutboxStatus,
+)
 
 
 def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -37,20 +43,41 @@ class InMemoryOutbox:
             attempts=0,
             available_at=message.created_at,
             created_at=message.created_at,
+            destination=message.destination,
+            ordering_key=message.ordering_key,
         )
 
     async def claim(
-        self, now: datetime, lease_until: datetime, limit: int
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        destination: OutboxDestination = OutboxDestination.EMAIL,
     ) -> Sequence[OutboxMessage]:
-        due = sorted(
-            (
-                m
-                for m in self._state.outbox.values()
-                if m.status is OutboxStatus.PENDING and m.available_at <= now
-            ),
+        mine = sorted(
+            (m for m in self._state.outbox.values() if m.destination is destination),
             key=lambda m: m.id,
-        )[:limit]
-        claimed = [replace(m, available_at=lease_until) for m in due]
+        )
+        undelivered_keys: set[str] = set()
+        heads: list[OutboxMessage] = []
+        for m in mine:
+            blocked = m.ordering_key is not None and m.ordering_key in undelivered_keys
+            if m.ordering_key is not None and m.status is not OutboxStatus.DELIVERED:
+                undelivered_keys.add(m.ordering_key)
+            due = m.status is OutboxStatus.PENDING and m.available_at <= now
+            if len(heads) < limit and due and not blocked:
+                heads.append(m)
+        keys = {m.ordering_key for m in heads if m.ordering_key is not None}
+        head_ids = {m.id for m in heads}
+        followers = [
+            m
+            for m in mine
+            if m.ordering_key in keys and m.id not in head_ids and m.status is OutboxStatus.PENDING
+        ][: limit - len(heads)]
+        claimed = sorted(
+            (replace(m, available_at=lease_until) for m in [*heads, *followers]),
+            key=lambda m: m.id,
+        )
         for message in claimed:
             self._state.outbox[message.id] = message
         return claimed
@@ -98,13 +125,30 @@ class InMemoryOutbox:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return self._state.outbox.get(message_id)
 
-    async def list(self, status: OutboxStatus, limit: int) -> Sequence[OutboxMessage]:
-        return sorted(
-            (m for m in self._state.outbox.values() if m.status is status), key=lambda m: m.id
-        )[:limit]
+    async def list(
+        self, status: OutboxStatus, limit: int, destination: OutboxDestination | None = None
+    ) -> Sequence[OutboxMessage]:
+        return sorted((m for m in self._of(destination) if m.status is status), key=lambda m: m.id)[
+            :limit
+        ]
 
-    async def count(self, status: OutboxStatus) -> int:
-        return sum(1 for m in self._state.outbox.values() if m.status is status)
+    async def count(
+        self, status: OutboxStatus, destination: OutboxDestination | None = None
+    ) -> int:
+        return sum(1 for m in self._of(destination) if m.status is status)
+
+    async def oldest_undelivered(self, destination: OutboxDestination) -> datetime | None:
+        return min(
+            (m.created_at for m in self._of(destination) if m.status is not OutboxStatus.DELIVERED),
+            default=None,
+        )
+
+    def _of(self, destination: OutboxDestination | None) -> Sequence[OutboxMessage]:
+        return [
+            m
+            for m in self._state.outbox.values()
+            if destination is None or m.destination is destination
+        ]
 
     async def delete_delivered_before(self, cutoff: datetime, limit: int) -> int:
         old = sorted(

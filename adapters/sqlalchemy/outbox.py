@@ -6,13 +6,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import outbox
 from adapters.sqlalchemy.unit_of_work import sql_repository
-from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
+from application.ports.outbox import (
+    NewOutboxMessage,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    OutboxStatus,
+)
 
 _COLUMNS = (
     outbox.c.id,
@@ -25,6 +31,8 @@ _COLUMNS = (
     outbox.c.created_at,
     outbox.c.delivered_at,
     outbox.c.last_error,
+    outbox.c.destination,
+    outbox.c.ordering_key,
 )
 
 
@@ -40,7 +48,26 @@ def _message(row: Any) -> OutboxMessage:
         created_at=utc(row.created_at),
         delivered_at=utc(row.delivered_at),
         last_error=row.last_error,
+        destination=OutboxDestination(row.destination),
+        ordering_key=row.ordering_key,
     )
+
+
+def _of(destination: OutboxDestination | None) -> list[Any]:
+    return [] if destination is None else [outbox.c.destination == destination.value]
+
+
+def _bound(name: str, value: Any) -> Any:
+    return literal(value, type_=outbox.c[name].type).label(name)
+
+
+def _contiguous(
+    heads: Sequence[OutboxMessage], followers: Sequence[OutboxMessage]
+) -> list[OutboxMessage]:
+    """Heads and followers in id order. The followers were cut at the batch size, which may
+    leave a key with a gap-free run only: every follower was taken in id order per key, so any
+    cut is a prefix of each key's run."""
+    return sorted([*heads, *followers], key=lambda m: m.id)
 
 
 def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -53,27 +80,62 @@ class SqlAlchemyOutbox:
         self._connection = connection
 
     async def add(self, message: NewOutboxMessage) -> None:
-        await self._connection.execute(
-            insert(outbox).values(
-                event_id=message.event_id,
-                event_type=message.event_type,
-                payload=dict(message.payload),
-                status=OutboxStatus.PENDING.value,
-                attempts=0,
-                available_at=message.created_at,
-                created_at=message.created_at,
+        values = {
+            "event_id": message.event_id,
+            "event_type": message.event_type,
+            "payload": dict(message.payload),
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "available_at": message.created_at,
+            "created_at": message.created_at,
+            "destination": message.destination.value,
+            "ordering_key": message.ordering_key,
+        }
+        if message.ordering_key is not None and self._connection.dialect.name == "postgresql":
+            # Ids come from a sequence at insert time, not at commit: two transactions of one
+            # key could commit in the other order than their ids, and a claimer could publish
+            # the later one first. A transaction-scoped advisory lock on the key, taken in the
+            # same statement (no extra round trip), makes the key's writers take their ids in
+            # commit order. SQLite and memory serialise writers already.
+            columns = list(values)
+            lock = select(
+                func.pg_advisory_xact_lock(
+                    func.hashtextextended(literal_column("'outbox:'") + message.ordering_key, 0)
+                ).label("locked")
+            ).subquery()
+            statement = insert(outbox).from_select(
+                columns,
+                select(*(_bound(name, value) for name, value in values.items())).select_from(lock),
             )
-        )
+            await self._connection.execute(statement)
+            return
+        await self._connection.execute(insert(outbox).values(**values))
 
     async def claim(
-        self, now: datetime, lease_until: datetime, limit: int
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        destination: OutboxDestination = OutboxDestination.EMAIL,
     ) -> Sequence[OutboxMessage]:
-        # One statement: lock the due rows nobody else holds (SKIP LOCKED; SQLite ignores the
-        # clause and serialises writers with BEGIN IMMEDIATE) and push their availability to the
-        # end of the lease, so a claim survives this transaction's commit.
+        # Lock the due heads nobody else holds (SKIP LOCKED; SQLite ignores the clause and
+        # serialises writers with BEGIN IMMEDIATE) and push their availability to the end of
+        # the lease, so a claim survives this transaction's commit. A row with an ordering key
+        # is a head when no earlier row of its key is still undelivered (pending or dead).
+        earlier = outbox.alias("earlier")
+        blocked = exists().where(
+            earlier.c.ordering_key == outbox.c.ordering_key,
+            earlier.c.id < outbox.c.id,
+            earlier.c.status != OutboxStatus.DELIVERED.value,
+        )
         due = (
             select(outbox.c.id)
-            .where(outbox.c.status == OutboxStatus.PENDING.value, outbox.c.available_at <= now)
+            .where(
+                outbox.c.destination == destination.value,
+                outbox.c.status == OutboxStatus.PENDING.value,
+                outbox.c.available_at <= now,
+                or_(outbox.c.ordering_key.is_(None), ~blocked),
+            )
             .order_by(outbox.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -85,7 +147,34 @@ class SqlAlchemyOutbox:
             .values(available_at=lease_until)
             .returning(*_COLUMNS)
         )
-        return sorted((_message(row) for row in result), key=lambda m: m.id)
+        heads = sorted((_message(row) for row in result), key=lambda m: m.id)
+        keys = {m.ordering_key for m in heads if m.ordering_key is not None}
+        if not keys or len(heads) >= limit:
+            return heads
+        # The claimer owns these keys while the heads' leases last: take each key's next
+        # pending rows with them (whatever their availability: a follower's own lease or
+        # backoff means nothing while its head is undelivered), up to the batch size.
+        head_ids = [m.id for m in heads]
+        followers = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.ordering_key.in_(keys),
+                outbox.c.destination == destination.value,
+                outbox.c.status == OutboxStatus.PENDING.value,
+                outbox.c.id.not_in(head_ids),
+                outbox.c.id > min(head_ids),
+            )
+            .order_by(outbox.c.id)
+            .limit(limit - len(heads))
+            .scalar_subquery()
+        )
+        more = await self._connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(followers))
+            .values(available_at=lease_until)
+            .returning(*_COLUMNS)
+        )
+        return _contiguous(heads, [_message(row) for row in more])
 
     async def mark_delivered(
         self, message_id: int, at: datetime, *, payload: Mapping[str, Any] | None = None
@@ -142,20 +231,36 @@ class SqlAlchemyOutbox:
         ).first()
         return None if row is None else _message(row)
 
-    async def list(self, status: OutboxStatus, limit: int) -> Sequence[OutboxMessage]:
+    async def list(
+        self, status: OutboxStatus, limit: int, destination: OutboxDestination | None = None
+    ) -> Sequence[OutboxMessage]:
         result = await self._connection.execute(
             select(*_COLUMNS)
-            .where(outbox.c.status == status.value)
+            .where(outbox.c.status == status.value, *_of(destination))
             .order_by(outbox.c.id)
             .limit(limit)
         )
         return [_message(row) for row in result]
 
-    async def count(self, status: OutboxStatus) -> int:
+    async def count(
+        self, status: OutboxStatus, destination: OutboxDestination | None = None
+    ) -> int:
         result = await self._connection.execute(
-            select(func.count()).select_from(outbox).where(outbox.c.status == status.value)
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.status == status.value, *_of(destination))
         )
         return int(result.scalar_one())
+
+    async def oldest_undelivered(self, destination: OutboxDestination) -> datetime | None:
+        result = await self._connection.execute(
+            select(func.min(outbox.c.created_at)).where(
+                outbox.c.destination == destination.value,
+                outbox.c.status != OutboxStatus.DELIVERED.value,
+            )
+        )
+        oldest: datetime | None = utc(result.scalar_one())
+        return oldest
 
     async def _update(self, message_id: int, **values: Any) -> None:
         await self._connection.execute(

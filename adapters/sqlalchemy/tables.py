@@ -146,8 +146,20 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text(), nullable=True),
+    # One row per destination (docs/decisions/0043): 'email' (the notifier) or 'events' (the
+    # broker), each claimed by its own loop.
+    Column("destination", String(16), nullable=False, server_default="email"),
+    # Rows of one key go out in id order (events: the user id); NULL: no order.
+    Column("ordering_key", String(64), nullable=True),
     sqlite_autoincrement=True,
 )
 Index("uq_outbox_event_id", outbox.c.event_id, unique=True)
-# The claim: WHERE status = 'pending' AND available_at <= now ORDER BY id.
-Index("ix_outbox_status_available_at", outbox.c.status, outbox.c.available_at)
+# The claim: WHERE destination = ? AND status = 'pending' AND available_at <= now ORDER BY id.
+Index(
+    "ix_outbox_destination_status_available_at",
+    outbox.c.destination,
+    outbox.c.status,
+    outbox.c.available_at,
+)
+# "No earlier undelivered row of the same key": WHERE ordering_key = ? AND id < ?.
+Index("ix_outbox_ordering_key_id", outbox.c.ordering_key, outbox.c.id)

@@ -1,8 +1,20 @@
 """Ports: what the use cases need from the outside world, as ``typing.Protocol``s."""
 
+from application.ports.events import (
+    CloudEvent,
+    EventPublisher,
+    EventRejected,
+    PublisherUnavailable,
+)
 from application.ports.health_probe import HealthProbe
 from application.ports.notifier import Notification, NotificationFailed, Notifier
-from application.ports.outbox import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
+from application.ports.outbox import (
+    NewOutboxMessage,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    OutboxStatus,
+)
 from application.ports.password_hasher import PasswordHasher
 from application.ports.queries import ItemQueries, Session, SessionQueries, UserQueries
 from application.ports.refresh_tokens import (
@@ -18,7 +30,10 @@ from application.ports.unit_of_work import UnitOfWork
 __all__ = [
     "AccessClaims",
     "AccessToken",
+    "CloudEvent",
     "Count",
+    "EventPublisher",
+    "EventRejected",
     "HealthProbe",
     "ItemQueries",
     "ItemRepository",
@@ -29,9 +44,11 @@ __all__ = [
     "NotificationFailed",
     "Notifier",
     "Outbox",
+    "OutboxDestination",
     "OutboxMessage",
     "OutboxStatus",
     "PasswordHasher",
+    "PublisherUnavailable",
     "RefreshTokenRepository",
     "Session",
     "SessionQueries",

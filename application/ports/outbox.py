@@ -10,6 +10,15 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 
+class OutboxDestination(StrEnum):
+    """Where a message goes. Each destination is claimed and delivered on its own (one row per
+    destination, docs/decisions/0043): an SMTP outage never holds an event back, nor a broker
+    outage an email."""
+
+    EMAIL = "email"  # the notifier (SMTP or the log)
+    EVENTS = "events"  # the event publisher (NATS JetStream)
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"  # waiting for its first or next delivery attempt
     DELIVERED = "delivered"
@@ -22,6 +31,10 @@ class NewOutboxMessage:
     event_type: str
     payload: Mapping[str, Any]  # JSON-serialisable
     created_at: datetime
+    destination: OutboxDestination = OutboxDestination.EMAIL
+    # Messages of one key go out in id order, one after the other (events: the user id); a
+    # message waits while an earlier message of its key is not delivered. None: no order.
+    ordering_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +49,8 @@ class OutboxMessage:
     created_at: datetime
     delivered_at: datetime | None = None
     last_error: str | None = None
+    destination: OutboxDestination = OutboxDestination.EMAIL
+    ordering_key: str | None = None
 
 
 class Outbox(Protocol):
@@ -44,12 +59,22 @@ class Outbox(Protocol):
     async def add(self, message: NewOutboxMessage) -> None: ...
 
     async def claim(
-        self, now: datetime, lease_until: datetime, limit: int
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        destination: OutboxDestination = OutboxDestination.EMAIL,
     ) -> Sequence[OutboxMessage]:
-        """Up to ``limit`` pending messages available at ``now``, oldest first, made unavailable
-        to every other claimer until ``lease_until`` (their ``available_at``). Concurrent claimers
-        get disjoint messages: on PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite and memory
-        serialise transactions."""
+        """Up to ``limit`` pending messages of ``destination`` available at ``now``, oldest
+        first, made unavailable to every other claimer until ``lease_until`` (their
+        ``available_at``). Concurrent claimers get disjoint messages: on PostgreSQL ``FOR UPDATE
+        SKIP LOCKED``; SQLite and memory serialise transactions.
+
+        Messages with an ordering key: only the head of a key (no earlier message of the key is
+        pending or dead) is claimable, and with it the claimer takes the key's next pending
+        messages in id order (a contiguous run, whatever their ``available_at``), all leased.
+        The claimer owns the key while the head's lease lasts: no one else can claim any of
+        its messages, so they go out in order. Returned in id order."""
         ...
 
     async def mark_delivered(
@@ -86,12 +111,22 @@ class Outbox(Protocol):
 
     async def get(self, message_id: int) -> OutboxMessage | None: ...
 
-    async def list(self, status: OutboxStatus, limit: int) -> Sequence[OutboxMessage]:
-        """Up to ``limit`` messages in ``status``, ascending id."""
+    async def list(
+        self, status: OutboxStatus, limit: int, destination: OutboxDestination | None = None
+    ) -> Sequence[OutboxMessage]:
+        """Up to ``limit`` messages in ``status`` (of ``destination``; None: any), ascending
+        id."""
         ...
 
-    async def count(self, status: OutboxStatus) -> int:
+    async def count(
+        self, status: OutboxStatus, destination: OutboxDestination | None = None
+    ) -> int:
         """How many messages are in ``status`` (for the metrics)."""
+        ...
+
+    async def oldest_undelivered(self, destination: OutboxDestination) -> datetime | None:
+        """When the oldest pending or dead message of ``destination`` was recorded; None when
+        every one is delivered (the lag gauge of /metrics)."""
         ...
 
     async def delete_delivered_before(self, cutoff: datetime, limit: int) -> int:

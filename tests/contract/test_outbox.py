@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.ports import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus, UserRepository
+from application.ports import (
+    NewOutboxMessage,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    OutboxStatus,
+    UserRepository,
+)
 from tests.conftest import UowFactory
 from tests.contract.support import new_user
 
@@ -226,3 +233,147 @@ async def test_pruning_deletes_only_messages_delivered_before_the_cutoff(
             m.id for status in OutboxStatus for m in await uow.repository(Outbox).list(status, 10)
         }
     assert left == {third.id, fourth.id, fifth.id}
+
+
+# --- destinations and ordering keys (events) -------------------------------------------------
+
+EVENTS = OutboxDestination.EVENTS
+
+
+def user_event(user_id: int, n: int, at: datetime = T0) -> NewOutboxMessage:
+    return NewOutboxMessage(
+        event_id=str(uuid.uuid4()),
+        event_type="item.created",
+        payload={"user_id": user_id, "n": n},
+        created_at=at,
+        destination=EVENTS,
+        ordering_key=str(user_id),
+    )
+
+
+async def claim_events(
+    uow_factory: UowFactory, now: datetime, limit: int = 10
+) -> list[OutboxMessage]:
+    async with uow_factory() as uow:
+        claimed = list(await uow.repository(Outbox).claim(now, now + LEASE, limit, EVENTS))
+        await uow.commit()
+    return claimed
+
+
+def numbers(messages: list[OutboxMessage]) -> list[tuple[int, int]]:
+    return [(m.payload["user_id"], m.payload["n"]) for m in messages]
+
+
+async def test_each_destination_is_claimed_on_its_own(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event(1), user_event(7, 1), event(2))
+
+    emails = await claim(uow_factory, T0)
+    events = await claim_events(uow_factory, T0)
+
+    assert [m.payload["user_id"] for m in emails] == [1, 2]
+    assert all(m.destination is OutboxDestination.EMAIL for m in emails)
+    assert [(m.destination, m.ordering_key) for m in events] == [(EVENTS, "7")]
+    async with uow_factory() as uow:
+        assert await uow.repository(Outbox).count(OutboxStatus.PENDING, EVENTS) == 1
+        assert await uow.repository(Outbox).count(OutboxStatus.PENDING) == 3
+        [listed] = await uow.repository(Outbox).list(OutboxStatus.PENDING, 10, EVENTS)
+    assert listed.id == events[0].id
+
+
+async def test_a_claim_takes_a_contiguous_run_of_each_key_in_order(
+    uow_factory: UowFactory,
+) -> None:
+    await record(uow_factory, user_event(1, 1), user_event(2, 1), user_event(1, 2))
+    await record(uow_factory, user_event(2, 2), user_event(1, 3))
+
+    claimed = await claim_events(uow_factory, T0, limit=4)
+
+    # ids ascend; each key's rows are a prefix of its run; the fifth row waits for the next claim
+    assert numbers(claimed) == [(1, 1), (2, 1), (1, 2), (2, 2)]
+    assert all(m.available_at == T0 + LEASE for m in claimed)
+    # the key's owner holds it: nobody else can claim its next row while the heads are leased
+    assert await claim_events(uow_factory, T0) == []
+
+
+async def test_a_key_waits_while_an_earlier_row_of_it_is_undelivered(
+    uow_factory: UowFactory,
+) -> None:
+    await record(uow_factory, user_event(1, 1), user_event(1, 2), user_event(2, 1))
+    first = (await claim_events(uow_factory, T0, limit=1))[0]
+    retry_at = T0 + 2 * LEASE
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).schedule_retry(
+            first.id, attempts=1, available_at=retry_at, error="refused"
+        )
+        await uow.commit()
+
+    # user 1's second row is not claimable behind its failed first; user 2 goes on
+    [other] = await claim_events(uow_factory, T0 + timedelta(seconds=1))
+    assert numbers([other]) == [(2, 1)]
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).mark_delivered(other.id, T0)
+        await uow.commit()
+    assert await claim_events(uow_factory, retry_at - timedelta(seconds=1)) == []
+    # once the first is due again, it comes with the second, in order
+    assert numbers(await claim_events(uow_factory, retry_at)) == [(1, 1), (1, 2)]
+
+
+async def test_a_dead_row_holds_its_key_back_until_requeued(uow_factory: UowFactory) -> None:
+    await record(uow_factory, user_event(1, 1), user_event(1, 2))
+    first = (await claim_events(uow_factory, T0, limit=1))[0]
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).mark_dead(first.id, attempts=1, error="poison")
+        await uow.commit()
+
+    assert await claim_events(uow_factory, T0 + 2 * LEASE) == []
+    async with uow_factory() as uow:
+        assert await uow.repository(Outbox).requeue(first.id, T0 + 2 * LEASE)
+        await uow.commit()
+    assert numbers(await claim_events(uow_factory, T0 + 2 * LEASE)) == [(1, 1), (1, 2)]
+
+
+async def test_a_delivered_head_lets_the_next_row_of_its_key_go(uow_factory: UowFactory) -> None:
+    await record(uow_factory, user_event(1, 1), user_event(1, 2))
+    first = (await claim_events(uow_factory, T0, limit=1))[0]
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).mark_delivered(first.id, T0)
+        await uow.commit()
+
+    # the second row was not in the first claim (limit 1): free as soon as the first is out
+    assert numbers(await claim_events(uow_factory, T0)) == [(1, 2)]
+
+
+async def test_concurrent_event_claimers_never_share_a_key(uow_factory: UowFactory) -> None:
+    await record(uow_factory, *(user_event(user, n) for n in range(1, 6) for user in range(1, 9)))
+
+    batches = await asyncio.gather(*(claim_events(uow_factory, T0, limit=7) for _ in range(6)))
+
+    owners: dict[str, int] = {}
+    for index, batch in enumerate(batches):
+        for message in batch:
+            assert message.ordering_key is not None
+            assert owners.setdefault(message.ordering_key, index) == index
+        for key in {m.ordering_key for m in batch}:
+            runs = [m.payload["n"] for m in batch if m.ordering_key == key]
+            assert runs == list(range(1, len(runs) + 1))  # each key from its first row on
+    assert sum(len(b) for b in batches) == len({m.id for b in batches for m in b})
+
+
+async def test_oldest_undelivered_is_the_lag_of_a_destination(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.repository(Outbox).oldest_undelivered(EVENTS) is None
+    await record(
+        uow_factory,
+        event(1),
+        user_event(1, 1, at=T0 + timedelta(seconds=1)),
+        user_event(2, 1, at=T0 + timedelta(seconds=2)),
+    )
+    first = (await claim_events(uow_factory, T0 + LEASE, limit=1))[0]
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).mark_delivered(first.id, T0)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        oldest = await uow.repository(Outbox).oldest_undelivered(EVENTS)
+        oldest_email = await uow.repository(Outbox).oldest_undelivered(OutboxDestination.EMAIL)
+    assert (oldest, oldest_email) == (T0 + timedelta(seconds=2), T0)

@@ -1,0 +1,167 @@
+"""The event publisher on NATS JetStream (nats-py; docs/decisions/0044).
+
+Each event is one JetStream message on ``<prefix>.<type>``: the body is the CloudEvent in
+structured JSON mode, the headers ``Content-Type: application/cloudevents+json`` and
+``Nats-Msg-Id: <event id>`` (JetStream drops a repeat of an id within the stream's duplicate
+window). ``publish`` returns when JetStream has acknowledged (stored) the message.
+
+The connection is made on first use and remade by nats-py itself after a broken link
+(``max_reconnect_attempts=-1``: forever). A broker that is down when the worker starts, or a
+publish that gets no acknowledgement in time, is ``PublisherUnavailable``: the relay waits and
+tries again. The stream is created when missing (subjects ``<prefix>.>``, limits retention with
+``max_age``), checked once per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client
+from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLimitError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError, ServiceUnavailableError
+
+from application.ports import CloudEvent, EventRejected, PublisherUnavailable
+
+logger = logging.getLogger("users_items.events")
+
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    name: str = "USERS_ITEMS"
+    subject_prefix: str = "users-items"
+    max_age_seconds: float = 7 * 24 * 3600.0  # how long the stream keeps a message
+    duplicate_window_seconds: float = 600.0  # repeats of an id within this are dropped
+
+
+def encode(event: CloudEvent) -> bytes:
+    return json.dumps(event.to_json_object(), separators=(",", ":")).encode()
+
+
+class NatsJetStreamPublisher:
+    def __init__(
+        self,
+        url: str,
+        stream: StreamOptions | None = None,
+        *,
+        timeout_seconds: float = 5.0,
+        reconnect_wait_seconds: float = 0.5,
+    ) -> None:
+        self._url = url
+        self._stream = stream or StreamOptions()
+        self._timeout = timeout_seconds
+        self._reconnect_wait = reconnect_wait_seconds
+        self._client: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._stream_ready = False
+        self._lock = asyncio.Lock()
+
+    def subject(self, name: str) -> str:
+        return f"{self._stream.subject_prefix}.{name}"
+
+    async def publish(self, event: CloudEvent, *, name: str) -> None:
+        js = await self._jetstream()
+        try:
+            await js.publish(
+                self.subject(name),
+                encode(event),
+                timeout=self._timeout,
+                stream=self._stream.name,
+                headers={"Content-Type": CONTENT_TYPE, "Nats-Msg-Id": event.id},
+            )
+        except (
+            NatsTimeoutError,
+            TimeoutError,
+            ConnectionClosedError,
+            OutboundBufferLimitError,
+            NoStreamResponseError,
+            ServiceUnavailableError,
+        ) as error:
+            raise PublisherUnavailable(f"{type(error).__name__}: {error}") from error
+        except NotFoundError as error:
+            self._stream_ready = False  # deleted under us: make it again on the next try
+            raise PublisherUnavailable(f"stream {self._stream.name} missing: {error}") from error
+        except APIError as error:
+            raise EventRejected(f"{type(error).__name__}: {error}") from error
+
+    async def _jetstream(self) -> JetStreamContext:
+        async with self._lock:
+            if self._client is None or self._client.is_closed:
+                self._client = await self._connect()
+                self._js = self._client.jetstream(timeout=self._timeout)
+                self._stream_ready = False
+            js = self._js
+            if js is None:
+                js = self._js = self._client.jetstream(timeout=self._timeout)
+            if not self._stream_ready:
+                await self._ensure_stream(js)
+                self._stream_ready = True
+            return js
+
+    async def _connect(self) -> Client:
+        async def disconnected() -> None:
+            logger.warning("event broker link lost; reconnecting")
+
+        async def reconnected() -> None:
+            logger.info("event broker link back")
+
+        async def error(e: Exception) -> None:
+            logger.debug("event broker: %s", e)
+
+        try:
+            return await nats.connect(
+                self._url,
+                connect_timeout=self._timeout,
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,  # forever: the relay must outlive any outage
+                reconnect_time_wait=self._reconnect_wait,
+                disconnected_cb=disconnected,
+                reconnected_cb=reconnected,
+                error_cb=error,
+                name="users-items-worker",
+            )
+        except (NoServersError, OSError, TimeoutError, NatsTimeoutError) as failure:
+            raise PublisherUnavailable(f"cannot connect to {self._safe_url()}: {failure}") from None
+
+    async def _ensure_stream(self, js: JetStreamContext) -> None:
+        try:
+            await js.stream_info(self._stream.name)
+            return
+        except NotFoundError:
+            pass
+        except (NatsTimeoutError, TimeoutError, ServiceUnavailableError) as error:
+            raise PublisherUnavailable(f"no JetStream answer: {error}") from error
+        config = StreamConfig(
+            name=self._stream.name,
+            subjects=[f"{self._stream.subject_prefix}.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=self._stream.max_age_seconds,
+            duplicate_window=self._stream.duplicate_window_seconds,
+        )
+        try:
+            await js.add_stream(config)
+        except (NatsTimeoutError, TimeoutError, ServiceUnavailableError) as error:
+            raise PublisherUnavailable(f"no JetStream answer: {error}") from error
+        logger.info("created stream %s for %s.>", self._stream.name, self._stream.subject_prefix)
+
+    def _safe_url(self) -> str:
+        # Never log a password from the URL.
+        scheme, _, rest = self._url.partition("://")
+        return f"{scheme}://{rest.rpartition('@')[2]}"
+
+    async def close(self) -> None:
+        client, self._client, self._js = self._client, None, None
+        if client is not None and not client.is_closed:
+            try:
+                await client.drain()
+            except Exception:  # closing a link that is already broken
+                await client.close()

@@ -1,0 +1,163 @@
+"""PublishEvents: one pass of the outbox worker's event relay (docs/decisions/0043-0045).
+
+Claim a batch of due event rows in a short transaction (each user's rows a contiguous run from
+the first one not yet published; the claim is a lease), publish each outside any transaction and
+wait for the broker's acknowledgement, and record each outcome in its own short transaction.
+
+Order: a user's rows go out in id order. When one fails, the rest of that user's run in the batch
+is left alone (it stays behind its failed head, which no one else can pass), and other users' rows
+go on. At least once: a worker killed after the broker's acknowledgement and before the record
+publishes the event again on the next claim, with the same id (the broker drops the repeat within
+its duplicate window).
+
+Retries (docs/decisions/0045): a broker that cannot be reached (``PublisherUnavailable``) costs no
+attempt: the pass stops, hands its batch back and says so (the worker waits, with capped
+backoff). A rejection of one event counts an attempt and schedules its retry with capped
+exponential backoff, forever: an event is never dead, since a dead event would hold its user's
+later events back for good anyway; the lag gauge and ``users-items outbox list --events`` show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from application.clock import Clock, utc_now
+from application.deliver_outbox_messages import RetryPolicy
+from application.events import TYPE_PREFIX
+from application.ports import (
+    CloudEvent,
+    EventPublisher,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    PublisherUnavailable,
+    UnitOfWork,
+)
+
+logger = logging.getLogger("users_items.events")
+
+
+@dataclass(slots=True)
+class PublishReport:
+    claimed: int = 0
+    published: int = 0
+    retried: int = 0
+    released: int = 0
+    broker_unavailable: bool = False
+    published_by_type: Counter[str] = field(default_factory=Counter)
+    failed_by_type: Counter[str] = field(default_factory=Counter)
+
+
+def cloud_event(message: OutboxMessage, source: str) -> CloudEvent:
+    """The CloudEvent of an event row: its id, its type, its user, its time, its data."""
+    return CloudEvent(
+        id=message.event_id,
+        type=TYPE_PREFIX + message.event_type,
+        source=source,
+        subject=str(message.payload["user_id"]),
+        time=message.created_at,
+        data=message.payload,
+    )
+
+
+class PublishEvents:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        publisher: EventPublisher,
+        policy: RetryPolicy | None = None,
+        *,
+        source: str = "/users-items",
+        batch_size: int = 100,
+        lease_seconds: float = 60.0,
+        clock: Clock = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._uow = uow
+        self._publisher = publisher
+        self._policy = policy or RetryPolicy(max_delay_seconds=30.0)
+        self._source = source
+        self._batch_size = batch_size
+        self._lease = timedelta(seconds=lease_seconds)
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+
+    async def execute(self, should_stop: Callable[[], bool] = lambda: False) -> PublishReport:
+        """Publish up to one batch. As in ``DeliverOutboxMessages``, a message is only started
+        in the first half of its lease, and ``should_stop()`` is asked between messages; the
+        unstarted rest of the batch is handed back."""
+        now = self._clock()
+        async with self._uow:
+            batch = await self._uow.repository(Outbox).claim(
+                now, now + self._lease, self._batch_size, OutboxDestination.EVENTS
+            )
+            await self._uow.commit()
+        report = PublishReport(claimed=len(batch))
+        held_back: set[str | None] = set()  # users whose run stopped at a failure
+        start_by = now + self._lease / 2
+        for index, message in enumerate(batch):
+            if message.ordering_key in held_back:
+                continue
+            if should_stop() or self._clock() >= start_by:
+                report.released = await self._release(batch[index:], held_back)
+                break
+            try:
+                await self._publisher.publish(
+                    cloud_event(message, self._source), name=message.event_type
+                )
+            except PublisherUnavailable as error:
+                logger.warning("event broker unavailable: %s", error)
+                report.broker_unavailable = True
+                report.released = await self._release(batch[index:], held_back)
+                break
+            except Exception as error:
+                # A rejection, or any surprise: one failed attempt of this event; its user's
+                # later events wait behind it, other users' go on.
+                await self._schedule_retry(message, f"{type(error).__name__}: {error}")
+                held_back.add(message.ordering_key)
+                report.retried += 1
+                report.failed_by_type[message.event_type] += 1
+                continue
+            async with self._uow:
+                await self._uow.repository(Outbox).mark_delivered(message.id, self._clock())
+                await self._uow.commit()
+            report.published += 1
+            report.published_by_type[message.event_type] += 1
+        return report
+
+    async def _schedule_retry(self, message: OutboxMessage, error: str) -> None:
+        attempts = message.attempts + 1
+        # Capped exponent: retried forever, 2**attempts would overflow a float in time.
+        delay = self._policy.delay_seconds(min(attempts, 32), self._rng)
+        async with self._uow:
+            await self._uow.repository(Outbox).schedule_retry(
+                message.id,
+                attempts=attempts,
+                available_at=self._clock() + timedelta(seconds=delay),
+                error=error,
+            )
+            await self._uow.commit()
+        logger.warning(
+            "event %s (%s) refused (attempt %s), retried in %.1fs: %s",
+            message.event_id,
+            message.event_type,
+            attempts,
+            delay,
+            error,
+        )
+
+    async def _release(self, messages: Sequence[OutboxMessage], held_back: set[str | None]) -> int:
+        # Rows behind a failed head are not handed back: their head's retry decides when they
+        # go, and whoever claims it then takes them too.
+        handed_back = [m for m in messages if m.ordering_key not in held_back]
+        now = self._clock()
+        async with self._uow:
+            for message in handed_back:
+                await self._uow.repository(Outbox).release(message.id, now)
+            await self._uow.commit()
+        return len(handed_back)

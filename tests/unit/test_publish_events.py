@@ -1,0 +1,229 @@
+"""PublishEvents (the event relay) on the in-memory adapters: order per user, retries, outages."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from application.deliver_outbox_messages import RetryPolicy
+from application.events import ITEM_CREATED, USER_DELETED, Events
+from application.ports import (
+    CloudEvent,
+    EventRejected,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    OutboxStatus,
+    PublisherUnavailable,
+)
+from application.publish_events import PublishEvents
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+EVENTS = OutboxDestination.EVENTS
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Broker:
+    """Acknowledges everything, except events it is told to refuse (by user and how often) and
+    everything while it is ``down``."""
+
+    def __init__(self) -> None:
+        self.published: list[CloudEvent] = []
+        self.refuse: dict[str, int] = {}  # subject -> how many more refusals
+        self.down = False
+
+    async def publish(self, event: CloudEvent, *, name: str) -> None:
+        assert event.type == f"users-items.{name}"
+        if self.down:
+            raise PublisherUnavailable("no connection")
+        if self.refuse.get(event.subject, 0) > 0:
+            self.refuse[event.subject] -= 1
+            raise EventRejected("maximum payload exceeded")
+        self.published.append(event)
+
+    async def close(self) -> None:
+        pass
+
+    def by_user(self) -> dict[str, list[int]]:
+        seen: dict[str, list[int]] = {}
+        for event in self.published:
+            seen.setdefault(event.subject, []).append(event.data["item_id"])
+        return seen
+
+
+async def record_items(db: InMemoryDatabase, clock: Clock, *pairs: tuple[int, int]) -> None:
+    """One transaction per (user, item) pair, in the order given."""
+    events = Events(enabled=True, clock=clock)
+    for user_id, item_id in pairs:
+        async with InMemoryUnitOfWork(db) as uow:
+            await events.record(
+                uow, ITEM_CREATED, user_id, item_id=item_id, title="t", description=None
+            )
+            await uow.commit()
+
+
+def relay(db: InMemoryDatabase, broker: Broker, clock: Clock, **kwargs: object) -> PublishEvents:
+    return PublishEvents(
+        InMemoryUnitOfWork(db),
+        broker,
+        RetryPolicy(base_delay_seconds=2, max_delay_seconds=30),
+        source="/test",
+        lease_seconds=60,
+        clock=clock,
+        rng=random.Random(1),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def rows(db: InMemoryDatabase) -> list[OutboxMessage]:
+    async with InMemoryUnitOfWork(db) as uow:
+        return [
+            m
+            for status in OutboxStatus
+            for m in await uow.repository(Outbox).list(status, 1000, EVENTS)
+        ]
+
+
+async def test_events_go_out_as_cloud_events_in_order_and_are_marked_published() -> None:
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    await record_items(db, clock, (1, 10), (2, 20), (1, 11))
+
+    report = await relay(db, broker, clock).execute()
+
+    assert (report.claimed, report.published, report.retried) == (3, 3, 0)
+    assert report.published_by_type == {"item.created": 3}
+    assert broker.by_user() == {"1": [10, 11], "2": [20]}
+    first = broker.published[0]
+    assert (first.source, first.subject, first.time, first.specversion) == ("/test", "1", T0, "1.0")
+    assert first.to_json_object()["time"] == "2026-11-25T12:00:00Z"
+    assert {m.status for m in await rows(db)} == {OutboxStatus.DELIVERED}
+
+
+async def test_a_refused_event_holds_back_its_user_only_and_goes_out_first_later() -> None:
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    await record_items(db, clock, (1, 10), (2, 20), (1, 11), (2, 21), (1, 12))
+    broker.refuse["1"] = 1
+
+    report = await relay(db, broker, clock).execute()
+
+    assert (report.published, report.retried) == (2, 1)
+    assert report.failed_by_type == {"item.created": 1}
+    assert broker.by_user() == {"2": [20, 21]}
+    [failed] = [m for m in await rows(db) if m.attempts]
+    assert failed.payload["item_id"] == 10
+    assert failed.last_error is not None
+    assert "payload" in failed.last_error
+
+    # Before the retry is due nothing of user 1 moves, whatever the later rows' own lease says.
+    clock.now = failed.available_at - timedelta(milliseconds=1)
+    assert (await relay(db, broker, clock).execute()).published == 0
+    clock.now = failed.available_at
+    again = await relay(db, broker, clock).execute()
+    assert again.published == 3
+    assert broker.by_user() == {"2": [20, 21], "1": [10, 11, 12]}
+
+
+async def test_an_event_is_retried_forever_with_a_capped_backoff() -> None:
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    await record_items(db, clock, (1, 10))
+    broker.refuse["1"] = 40  # far more than the emails' OUTBOX_MAX_ATTEMPTS
+    publish = relay(db, broker, clock)
+
+    for attempt in range(1, 41):
+        report = await publish.execute()
+        assert report.retried == 1
+        [row] = await rows(db)
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, attempt)
+        assert row.available_at - clock.now <= timedelta(seconds=30)
+        clock.now = row.available_at
+
+    assert (await publish.execute()).published == 1
+    [row] = await rows(db)
+    assert row.status is OutboxStatus.DELIVERED
+
+
+async def test_an_unreachable_broker_counts_no_attempt_and_hands_the_batch_back() -> None:
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    await record_items(db, clock, (1, 10), (2, 20), (1, 11))
+    broker.down = True
+
+    report = await relay(db, broker, clock).execute()
+
+    assert report.broker_unavailable
+    assert (report.claimed, report.published, report.released) == (3, 0, 3)
+    assert all(m.attempts == 0 and m.available_at == T0 for m in await rows(db))
+    broker.down = False
+    assert (await relay(db, broker, clock).execute()).published == 3
+    assert broker.by_user() == {"1": [10, 11], "2": [20]}
+
+
+async def test_a_worker_that_dies_mid_batch_republishes_with_the_same_ids_in_order() -> None:
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    await record_items(db, clock, (1, 10), (1, 11), (1, 12))
+    # The first worker claims, publishes one event, and dies before recording it.
+    async with InMemoryUnitOfWork(db) as uow:
+        lease = T0 + timedelta(seconds=60)
+        claimed = list(await uow.repository(Outbox).claim(T0, lease, 10, EVENTS))
+        await uow.commit()
+    first_id = claimed[0].event_id
+    await broker.publish(
+        CloudEvent(
+            id=first_id,
+            type="users-items.item.created",
+            source="/test",
+            subject="1",
+            time=T0,
+            data=claimed[0].payload,
+        ),
+        name="item.created",
+    )
+
+    # Nothing moves while its lease lasts; then the next worker takes the run from its start.
+    assert (await relay(db, broker, clock).execute()).claimed == 0
+    clock.now = T0 + timedelta(seconds=60)
+    assert (await relay(db, broker, clock).execute()).published == 3
+    assert [e.id for e in broker.published][:2] == [first_id, first_id]
+    assert broker.by_user() == {"1": [10, 10, 11, 12]}
+
+
+async def test_a_stopping_worker_finishes_its_event_and_hands_back_the_rest() -> None:
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    await record_items(db, clock, (1, 10), (1, 11), (2, 20))
+    asked = iter([False, True])
+
+    report = await relay(db, broker, clock).execute(should_stop=lambda: next(asked, True))
+
+    assert (report.published, report.released) == (1, 2)
+    assert (await relay(db, broker, clock).execute()).published == 2
+    assert broker.by_user() == {"1": [10, 11], "2": [20]}
+
+
+async def test_events_off_records_nothing() -> None:
+    db, clock = InMemoryDatabase(), Clock()
+    async with InMemoryUnitOfWork(db) as uow:
+        await Events(enabled=False, clock=clock).record(uow, USER_DELETED, 1)
+        await uow.commit()
+
+    assert await rows(db) == []
+
+
+async def test_an_event_holds_only_the_fields_of_its_type() -> None:
+    db, clock = InMemoryDatabase(), Clock()
+    async with InMemoryUnitOfWork(db) as uow:
+        try:
+            await Events(enabled=True, clock=clock).record(
+                uow, USER_DELETED, 1, hashed_password="$argon2id$..."
+            )
+        except ValueError as error:
+            refused = str(error)
+        else:
+            refused = ""
+    assert "user.deleted" in refused
