@@ -23,7 +23,7 @@ from application.ports import Outbox, OutboxDestination, OutboxStatus
 from entrypoints.container import Container
 from tests.api.helpers import PASSWORD, Account, account, app_client, bearer, log_in
 from tests.conftest import build_container
-from tests.support.nats import Published, EventStream, jetstream
+from tests.support.nats import EventStream, Published, jetstream
 
 __all__ = ["jetstream"]  # the fixture
 
@@ -31,6 +31,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 NEW_PASSWORD = "a brand new passphrase"
 MFA_TYPES = {"user.mfa_enabled", "user.mfa_disabled"}  # issue 19 records them
+
 
 @pytest.fixture
 async def events_container(
@@ -48,6 +49,7 @@ async def events_container(
     await container.event_publisher().close()
     container.password_hasher().close()
 
+
 async def publish_all(container: Container) -> int:
     """Run the relay until no event is left; how many it published."""
     relay = container.publish_events()
@@ -62,12 +64,14 @@ async def publish_all(container: Container) -> int:
         )
     return published
 
+
 async def pending_emails(container: Container) -> list[dict[str, Any]]:
     async with container.uow() as uow:
         messages = await uow.repository(Outbox).list(
             OutboxStatus.PENDING, 1000, OutboxDestination.EMAIL
         )
     return [{"type": m.event_type, **m.payload} for m in messages]
+
 
 async def token_of(container: Container, email_type: str, email: str) -> str:
     found = [m["token"] for m in await pending_emails(container) if m["type"] == email_type]
@@ -78,6 +82,7 @@ async def token_of(container: Container, email_type: str, email: str) -> str:
     ]
     assert found, (email_type, email)
     return str(found[-1])
+
 
 async def every_change(container: Container, client: httpx.AsyncClient) -> dict[str, Account]:
     """One of each change of the table (but the second factor's), in a known order."""
@@ -138,6 +143,7 @@ async def every_change(container: Container, client: httpx.AsyncClient) -> dict[
     await client.post(f"/users/{bob.id}/items", json={"title": "Kite"}, headers=bob.headers)
     assert (await client.delete("/users/me", headers=bob.headers)).status_code == 204
     return {"ada": ada, "bob": bob, "root": Account(admin.id, "root", admin.email, admin_token)}
+
 
 async def test_every_change_is_published_as_a_cloud_event_in_order_and_without_secrets(
     events_container: Container, jetstream: EventStream
@@ -216,6 +222,7 @@ async def test_every_change_is_published_as_a_cloud_event_in_order_and_without_s
         False,
     )
 
+
 def assert_cloud_event(message: Published, stream: EventStream) -> None:
     event = message.event
     name = event["type"].removeprefix("users-items.")
@@ -235,6 +242,7 @@ def assert_cloud_event(message: Published, stream: EventStream) -> None:
     for secret in ("argon2", "token", 'password":', "hashed", "secret", PASSWORD, NEW_PASSWORD):
         assert secret not in text, (secret, event)
 
+
 async def test_delete_me_publishes_user_deleted_with_nothing_but_the_user_id(
     events_container: Container, jetstream: EventStream
 ) -> None:
@@ -251,6 +259,7 @@ async def test_delete_me_publishes_user_deleted_with_nothing_but_the_user_id(
     assert gone.subject == f"{jetstream.prefix}.user.deleted"
     assert gone.event["data"] == {"user_id": carol.id}
     assert gone.event["subject"] == str(carol.id)
+
 
 async def test_a_repeat_of_an_event_is_dropped_by_the_broker(
     events_container: Container, jetstream: EventStream
@@ -274,6 +283,7 @@ async def test_a_repeat_of_an_event_is_dropped_by_the_broker(
 
     assert await publish_all(events_container) == 1  # acknowledged (as a duplicate)
     assert [m.event["id"] for m in await jetstream.read()] == [row.event_id]
+
 
 async def test_with_events_off_nothing_is_recorded(container: Container) -> None:
     async with app_client(container) as client:

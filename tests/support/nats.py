@@ -7,6 +7,7 @@ skip naming the reason, unless ``REQUIRE_NATS=1`` (CI, ``.ci/run``), which makes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -93,9 +94,7 @@ async def jetstream() -> AsyncIterator[EventStream]:
     yield stream
     client = await nats.connect(NATS_URL, connect_timeout=5, allow_reconnect=False)
     try:
-        try:
+        with contextlib.suppress(NotFoundError):
             await client.jetstream(timeout=10).delete_stream(stream.name)
-        except NotFoundError:
-            pass
     finally:
         await client.close()
