@@ -32,12 +32,13 @@ from application.ports import CloudEvent, EventRejected, PublisherUnavailable
 logger = logging.getLogger("users_items.events")
 
 CONTENT_TYPE = "application/cloudevents+json"
+DEFAULT_SUBJECT_PREFIX = "users-items"
 
 
 @dataclass(frozen=True, slots=True)
 class StreamOptions:
     name: str = "USERS_ITEMS"
-    subject_prefix: str = "users-items"
+    subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     max_age_seconds: float = 7 * 24 * 3600.0  # how long the stream keeps a message
     duplicate_window_seconds: float = 600.0  # repeats of an id within this are dropped
 

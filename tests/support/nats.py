@@ -57,7 +57,7 @@ class EventStream:
                 message = await js.get_msg(self.name, seq)
                 found.append(
                     Published(
-                        subject=message.subject,
+                        subject=message.subject or "",
                         headers=dict(message.headers or {}),
                         event=json.loads(message.data or b"null"),
                     )
