@@ -9,16 +9,21 @@ from typing import ClassVar
 
 from application.clock import Clock, utc_now
 from application.errors import ApplicationError, OutboxMessageNotDead
-from application.ports import Outbox, OutboxMessage, OutboxStatus, UnitOfWork
+from application.ports import Outbox, OutboxDestination, OutboxMessage, OutboxStatus, UnitOfWork
 
 
 class ListOutboxMessages:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def execute(self, status: OutboxStatus, limit: int = 100) -> Sequence[OutboxMessage]:
+    async def execute(
+        self,
+        status: OutboxStatus,
+        limit: int = 100,
+        destination: OutboxDestination | None = None,
+    ) -> Sequence[OutboxMessage]:
         async with self._uow:
-            return await self._uow.repository(Outbox).list(status, limit)
+            return await self._uow.repository(Outbox).list(status, limit, destination)
 
 
 class CountOutboxMessages:
@@ -27,9 +32,27 @@ class CountOutboxMessages:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def execute(self, status: OutboxStatus) -> int:
+    async def execute(
+        self, status: OutboxStatus, destination: OutboxDestination | None = None
+    ) -> int:
         async with self._uow:
-            return await self._uow.repository(Outbox).count(status)
+            return await self._uow.repository(Outbox).count(status, destination)
+
+
+class MeasureEventLag:
+    """Seconds since the oldest event not yet published was recorded; 0 when none waits (the
+    lag an operator alerts on)."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self) -> float:
+        async with self._uow:
+            oldest = await self._uow.repository(Outbox).oldest_undelivered(
+                OutboxDestination.EVENTS
+            )
+        return 0.0 if oldest is None else max(0.0, (self._clock() - oldest).total_seconds())
 
 
 class RequeueOutboxMessage:

@@ -51,6 +51,7 @@ from application.log_out import LogOut
 from application.manage_outbox import (
     CountOutboxMessages,
     ListOutboxMessages,
+    MeasureEventLag,
     PruneOutbox,
     RequeueOutboxMessage,
 )
@@ -256,6 +257,7 @@ class Container(containers.DeclarativeContainer):
     )
     list_outbox_messages = providers.Factory(ListOutboxMessages, uow=uow)
     count_outbox_messages = providers.Factory(CountOutboxMessages, uow=uow)
+    measure_event_lag = providers.Factory(MeasureEventLag, uow=uow)
     requeue_outbox_message = providers.Factory(RequeueOutboxMessage, uow=uow)
     prune_outbox = providers.Factory(
         PruneOutbox, uow=uow, retention=settings.provided.outbox_retention

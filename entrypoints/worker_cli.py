@@ -12,7 +12,7 @@ from dependency_injector import providers
 from adapters.sqlalchemy.engine import is_sqlite
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from application.errors import OutboxMessageNotDead
-from application.ports import OutboxStatus
+from application.ports import OutboxDestination, OutboxStatus
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 from entrypoints.worker import run_worker
@@ -43,20 +43,27 @@ def register(app: typer.Typer, load_settings: Callable[[], Settings]) -> None:
             bool, typer.Option("--dead", help="Dead messages, not pending ones.")
         ] = False,
         limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
+        destination: Annotated[
+            OutboxDestination | None,
+            typer.Option(help="Only emails or only events; both by default."),
+        ] = None,
     ) -> None:
-        """List pending (default) or dead messages: id, event, attempts, last error."""
+        """List pending (default) or dead messages: id, destination, event, user (events),
+        attempts, last error."""
         built = container()
         status = OutboxStatus.DEAD if dead else OutboxStatus.PENDING
 
         async def run() -> None:
             try:
-                messages = await built.list_outbox_messages().execute(status, limit)
+                messages = await built.list_outbox_messages().execute(status, limit, destination)
             finally:
                 await built.engine().dispose()
             for m in messages:
+                user = f"\tuser={m.ordering_key}" if m.ordering_key is not None else ""
                 typer.echo(
-                    f"{m.id}\t{m.event_type}\t{m.event_id}\tattempts={m.attempts}\t"
-                    f"created={m.created_at.isoformat()}\t{m.last_error or ''}"
+                    f"{m.id}\t{m.destination.value}\t{m.event_type}\t{m.event_id}{user}\t"
+                    f"attempts={m.attempts}\tcreated={m.created_at.isoformat()}\t"
+                    f"{m.last_error or ''}"
                 )
 
         asyncio.run(run())

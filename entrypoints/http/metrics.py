@@ -30,7 +30,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from application.errors import StorageUnavailable
-from application.ports import OutboxStatus
+from application.ports import OutboxDestination, OutboxStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -179,6 +179,18 @@ def build_metrics(container: Container) -> Metrics:
             f"Outbox messages {_OUTBOX_GAUGE_HELP[status]}, read at scrape time.",
             read=partial(_count_outbox, container, status),
         )
+    if container.settings().events_enabled:
+        metrics.add_gauge(
+            "events_unpublished",
+            "Events recorded and not yet acknowledged by the broker, read at scrape time.",
+            read=partial(_count_events, container),
+        )
+        metrics.add_gauge(
+            "events_oldest_unpublished_age_seconds",
+            "Seconds since the oldest event not yet published was recorded (0: none waits); "
+            "alert when it grows.",
+            read=partial(_event_lag, container),
+        )
     return metrics
 
 
@@ -190,3 +202,13 @@ _OUTBOX_GAUGE_HELP = {
 
 async def _count_outbox(container: Container, status: OutboxStatus) -> float:
     return float(await container.count_outbox_messages().execute(status))
+
+
+async def _count_events(container: Container) -> float:
+    count = container.count_outbox_messages()
+    pending = await count.execute(OutboxStatus.PENDING, OutboxDestination.EVENTS)
+    return float(pending + await count.execute(OutboxStatus.DEAD, OutboxDestination.EVENTS))
+
+
+async def _event_lag(container: Container) -> float:
+    return await container.measure_event_lag().execute()

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from dependency_injector import providers
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.create_user import CreateUserCommand
@@ -295,3 +296,27 @@ async def test_with_events_off_nothing_is_recorded(container: Container) -> None
             await uow.repository(Outbox).count(OutboxStatus.PENDING, OutboxDestination.EVENTS) == 0
         )
         assert await uow.repository(Outbox).count(OutboxStatus.PENDING) >= 1  # the welcome email
+
+
+async def test_metrics_show_the_events_waiting_and_the_age_of_the_oldest(
+    events_container: Container,
+) -> None:
+    async with app_client(events_container) as client:
+        ada = await account(client, "ada")
+        await client.post(f"/users/{ada.id}/items", json={"title": "Bike"}, headers=ada.headers)
+        waiting = gauges((await client.get("/metrics")).text)
+        await publish_all(events_container)
+        done = gauges((await client.get("/metrics")).text)
+
+    assert waiting["events_unpublished"] == 2
+    assert waiting["events_oldest_unpublished_age_seconds"] > 0
+    assert done["events_unpublished"] == done["events_oldest_unpublished_age_seconds"] == 0
+
+
+def gauges(text: str) -> dict[str, float]:
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("events_")
+    }

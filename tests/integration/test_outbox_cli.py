@@ -14,7 +14,13 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade_to_head
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from application.ports import NewOutboxMessage, Outbox, OutboxMessage, OutboxStatus
+from application.ports import (
+    NewOutboxMessage,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    OutboxStatus,
+)
 from entrypoints.cli import app
 from tests.support.outbox import delivered_message
 
@@ -33,6 +39,17 @@ async def _seed(url: str) -> None:
                 )
             [first, _] = await uow.repository(Outbox).claim(now, now, 2)
             await uow.repository(Outbox).mark_dead(first.id, attempts=8, error="550 no such user")
+            # An event, waiting for the broker (id 3).
+            await uow.repository(Outbox).add(
+                NewOutboxMessage(
+                    str(uuid.uuid4()),
+                    "user.deleted",
+                    {"user_id": 7},
+                    now,
+                    destination=OutboxDestination.EVENTS,
+                    ordering_key="7",
+                )
+            )
             await uow.commit()
     finally:
         await engine.dispose()
@@ -63,7 +80,7 @@ def test_list_dead_shows_only_dead_messages_with_their_error(database: str) -> N
 
     assert result.exit_code == 0, result.output
     [line] = result.output.splitlines()
-    assert line.startswith("1\tUserRegistered\t")
+    assert line.startswith("1\temail\tUserRegistered\t")
     assert "attempts=8" in line
     assert "550 no such user" in line
 
@@ -72,7 +89,17 @@ def test_list_without_dead_shows_pending_messages(database: str) -> None:
     result = runner.invoke(app, ["outbox", "list"])
 
     assert result.exit_code == 0, result.output
-    assert [line.split("\t")[0] for line in result.output.splitlines()] == ["2"]
+    assert [line.split("\t")[0] for line in result.output.splitlines()] == ["2", "3"]
+
+
+def test_list_shows_event_rows_with_their_user(database: str) -> None:
+    result = runner.invoke(app, ["outbox", "list", "--destination", "events"])
+
+    assert result.exit_code == 0, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith("3\tevents\tuser.deleted\t")
+    assert "\tuser=7\t" in line
+    assert "attempts=0" in line
 
 
 def test_retry_requeues_a_dead_message(database: str) -> None:
@@ -102,4 +129,4 @@ def test_prune_deletes_delivered_messages_past_their_retention_only(database: st
     assert result.output.strip() == "1 delivered outbox messages pruned"
     left = {m.id: m.status for m in asyncio.run(_all_messages(database))}
     assert old_id not in left
-    assert left == {1: OutboxStatus.DEAD, 2: OutboxStatus.PENDING}
+    assert left == {1: OutboxStatus.DEAD, 2: OutboxStatus.PENDING, 3: OutboxStatus.PENDING}
