@@ -618,6 +618,16 @@ def main() -> int:
             if not ONLY or "sweep" in ONLY:
                 print("concurrency sweep", flush=True)
                 sweep(swept, "defaults", bases[SERVICE], hot, token)
+        events = ""
+        if not ONLY or "events" in ONLY:  # bench/events_bench.py
+            from events_bench import events_section
+
+            print("events", flush=True)
+            events = events_section(
+                url=url, service_command=service_command[:-1], service_env=service_env,
+                first_user=first_user, token=token, wrk=wrk, running=running,
+                free_port=free_port, duration=DURATION, rounds=ROUNDS,
+            )  # fmt: skip
         if not ONLY or "sweep" in ONLY:
             swept.log_problems["defaults"] = log_problems(SERVICE)
             small_port = free_port()
@@ -637,7 +647,7 @@ def main() -> int:
             "and with `DB_POOL_SIZE=2 DB_MAX_OVERFLOW=1`; "
             f"{SWEEP_ROUNDS} rounds, every other one from the most connections down, medians "
             "shown. Errors are non-2xx answers and timeouts (5 s), summed over the rounds.\n\n"
-            f"{sweep_table(swept, hot)}\n"
+            f"{sweep_table(swept, hot)}\n" + (f"\n{events}" if events else "")
         )
         print()
         print(report)

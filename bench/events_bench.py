@@ -1,0 +1,257 @@
+"""The events rows of `make bench` (``BENCH_ONLY=events``): called by bench/run.py with its
+helpers, on its fresh, seeded database; returns a markdown section.
+
+- Relay throughput: EVENTS_BENCH_COUNT ``item.created`` events over 100 users recorded in the
+  outbox, then ``users-items worker`` (one, then two) publishes them to the machine's JetStream;
+  events/s from the first worker's start to the last event recorded as published.
+- Commit to acknowledgement under the ``POST /users/{id}/items`` load: the service with events on
+  and one worker, loaded by wrk for BENCH_DURATION; each event's ``delivered_at - created_at``
+  (recorded in the change's transaction; recorded published right after JetStream's ack), p50
+  and p99 over every event of the run.
+- The hot endpoints with events on against off: two services side by side on the same database,
+  alternating, BENCH_ROUNDS rounds, medians.
+
+The stream (name and prefix of this run's own) is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import nats
+from nats.js.errors import NotFoundError
+
+NATS_URL = os.environ.get("BENCH_NATS_URL", "nats://127.0.0.1:4222")
+COUNT = int(os.environ.get("EVENTS_BENCH_COUNT", "5000"))
+BIN = Path(sys.executable).parent
+BENCH_DIR = Path(__file__).resolve().parent
+
+Wrk = Callable[..., Any]  # run.wrk(url, seconds, token, script) -> Sample
+Running = Callable[[list[str], dict[str, str], str, str], AbstractContextManager[int]]
+
+
+async def _record(url: str, count: int, users: int = 100) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DELETE FROM outbox WHERE destination = 'events'")
+        await connection.execute(
+            """
+            INSERT INTO outbox (event_id, event_type, payload, status, attempts, available_at,
+                                created_at, destination, ordering_key)
+            SELECT gen_random_uuid()::text, 'item.created',
+                   json_build_object('user_id', 1 + g % $2, 'item_id', g, 'title', 'bench',
+                                     'description', null),
+                   'pending', 0, now(), now(), 'events', (1 + g % $2)::text
+            FROM generate_series(1, $1) AS g
+            """,
+            count,
+            users,
+        )
+    finally:
+        await connection.close()
+
+
+async def _left(url: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        left: int = await connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE destination = 'events' AND status <> 'delivered'"
+        )
+        return left
+    finally:
+        await connection.close()
+
+
+async def _latencies(url: str, since: float) -> list[float]:
+    """Commit-to-ack seconds of every event recorded after ``since`` (epoch seconds)."""
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(
+            """
+            SELECT extract(epoch FROM delivered_at - created_at) AS seconds FROM outbox
+            WHERE destination = 'events' AND status = 'delivered'
+              AND created_at >= to_timestamp($1)
+            """,
+            since,
+        )
+        return [float(row["seconds"]) for row in rows]
+    finally:
+        await connection.close()
+
+
+async def _delete_stream(name: str) -> None:
+    client = await nats.connect(NATS_URL, connect_timeout=5, allow_reconnect=False)
+    try:
+        with suppress(NotFoundError):
+            await client.jetstream(timeout=10).delete_stream(name)
+    finally:
+        await client.close()
+
+
+@contextmanager
+def _workers(n: int, env: dict[str, str]) -> Iterator[None]:
+    logs = [(BENCH_DIR / f".events-worker-{i}.log").open("wb") for i in range(n)]
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own command
+            [str(BIN / "users-items"), "worker"],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for log in logs
+    ]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in logs:
+            log.close()
+
+
+def _drain(url: str, deadline_s: float = 600) -> None:
+    deadline = time.monotonic() + deadline_s
+    while asyncio.run(_left(url)) > 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError("events not published within the deadline")
+        time.sleep(0.05)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def events_section(
+    *,
+    url: str,
+    service_command: list[str],
+    service_env: dict[str, str],
+    first_user: int,
+    token: str,
+    wrk: Wrk,
+    running: Running,
+    free_port: Callable[[], int],
+    duration: int,
+    rounds: int,
+) -> str:
+    suffix = secrets.token_hex(4)
+    stream = f"BENCH_EVENTS_{suffix}"
+    events_env = {
+        "EVENTS_NATS_URL": NATS_URL,
+        "EVENTS_STREAM": stream,
+        "EVENTS_SUBJECT_PREFIX": f"bench-{suffix}",
+        "OUTBOX_POLL_SECONDS": "0.05",
+    }
+    worker_env = {**service_env, **events_env}
+    lines: list[str] = []
+    try:
+        # 1. The relay alone: one worker, then two.
+        relay: dict[int, float] = {}
+        for n in (1, 2):
+            asyncio.run(_record(url, COUNT))
+            started = time.monotonic()
+            with _workers(n, worker_env):
+                _drain(url)
+                relay[n] = COUNT / (time.monotonic() - started)
+            print(f"  relay, {n} worker(s): {relay[n]:.0f} events/s", flush=True)
+
+        # 2. Commit to ack under the POST load, with one worker; 3. on against off.
+        on_port, off_port = free_port(), free_port()
+        on = f"http://127.0.0.1:{on_port}"
+        off = f"http://127.0.0.1:{off_port}"
+        hot = {
+            "`GET /users/{id}`": (f"/users/{first_user}", None),
+            "`GET /users/{id}/items?limit=20`": (f"/users/{first_user}/items?limit=20", None),
+            "`POST /users/{id}/items`": (f"/users/{first_user}/items", "post_item.lua"),
+        }
+        samples: dict[tuple[str, str], list[Any]] = {}
+        with (
+            running(
+                [*service_command, str(on_port)],
+                {**service_env, **events_env},
+                on + "/health/live",
+                "events-on",
+            ),
+            running(
+                [*service_command, str(off_port)], service_env, off + "/health/live", "events-off"
+            ),
+            _workers(1, worker_env),
+        ):
+            since = time.time()
+            post = wrk(on + hot["`POST /users/{id}/items`"][0], duration, token, "post_item.lua")
+            _drain(url)
+            latencies = asyncio.run(_latencies(url, since))
+            print(
+                f"  commit->ack under POST load ({post.rps:.0f} rps): {len(latencies)} events, "
+                f"p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, "
+                f"p99 {_percentile(latencies, 0.99) * 1000:.1f} ms",
+                flush=True,
+            )
+            for round_number in range(rounds):
+                order = [("on", on), ("off", off)]
+                if round_number % 2:
+                    order.reverse()
+                for label, (path, script) in hot.items():
+                    for mode, base in order:
+                        sample = wrk(base + path, duration, token, script)
+                        samples.setdefault((label, mode), []).append(sample)
+                        print(
+                            f"  round {round_number + 1} {label:<36} events {mode:<3} "
+                            f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms",
+                            flush=True,
+                        )
+                _drain(url)  # the worker keeps up between rounds: the next starts even
+
+        lines += [
+            "## Events (NATS JetStream through the outbox)",
+            "",
+            f"Relay: {COUNT:,} `item.created` events over 100 users, already in the outbox, "
+            "published by `users-items worker` and acknowledged by JetStream.",
+            "",
+            "| relay | events/s |",
+            "|---|---:|",
+            f"| one worker | {relay[1]:,.0f} |",
+            f"| two workers | {relay[2]:,.0f} |",
+            "",
+            f"Commit to broker acknowledgement under `POST /users/{{id}}/items` (`wrk -t1 -c32`, "
+            f"{duration} s, {post.rps:,.0f} requests/s, one user: one ordered sequence), one "
+            f"worker: {len(latencies):,} events, p50 {_percentile(latencies, 0.5) * 1000:,.1f} ms, "
+            f"p99 {_percentile(latencies, 0.99) * 1000:,.1f} ms, max "
+            f"{max(latencies) * 1000:,.1f} ms.",
+            "",
+            f"Hot endpoints, events on (with one worker publishing) against off, {rounds} rounds "
+            "alternating, medians:",
+            "",
+            "| endpoint | events off rps | events on rps | on/off | p99 off | p99 on |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for label in hot:
+            off_rps = statistics.median(s.rps for s in samples[(label, "off")])
+            on_rps = statistics.median(s.rps for s in samples[(label, "on")])
+            off_p99 = statistics.median(s.p99_ms for s in samples[(label, "off")])
+            on_p99 = statistics.median(s.p99_ms for s in samples[(label, "on")])
+            lines.append(
+                f"| {label} | {off_rps:,.0f} | {on_rps:,.0f} | {on_rps / off_rps:.2f} | "
+                f"{off_p99:.2f} ms | {on_p99:.2f} ms |"
+            )
+        return "\n".join(lines) + "\n"
+    finally:
+        asyncio.run(_delete_stream(stream))
