@@ -49,9 +49,7 @@ class MeasureEventLag:
 
     async def execute(self) -> float:
         async with self._uow:
-            oldest = await self._uow.repository(Outbox).oldest_undelivered(
-                OutboxDestination.EVENTS
-            )
+            oldest = await self._uow.repository(Outbox).oldest_undelivered(OutboxDestination.EVENTS)
         return 0.0 if oldest is None else max(0.0, (self._clock() - oldest).total_seconds())
 
 

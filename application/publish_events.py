@@ -19,12 +19,13 @@ later events back for good anyway; the lag gauge and ``users-items outbox list -
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.clock import Clock, utc_now
 from application.deliver_outbox_messages import RetryPolicy
@@ -90,7 +91,12 @@ class PublishEvents:
     async def execute(self, should_stop: Callable[[], bool] = lambda: False) -> PublishReport:
         """Publish up to one batch. As in ``DeliverOutboxMessages``, a message is only started
         in the first half of its lease, and ``should_stop()`` is asked between messages; the
-        unstarted rest of the batch is handed back."""
+        unstarted rest of the batch is handed back.
+
+        Each user's run is published in order, one event after the other's acknowledgement;
+        different users' runs go concurrently. The published rows are recorded together at the
+        end of the pass (one transaction, one commit): a worker killed before that publishes
+        them again next time, with the same ids, and the broker drops the repeats."""
         now = self._clock()
         async with self._uow:
             batch = await self._uow.repository(Outbox).claim(
@@ -98,50 +104,86 @@ class PublishEvents:
             )
             await self._uow.commit()
         report = PublishReport(claimed=len(batch))
-        held_back: set[str | None] = set()  # users whose run stopped at a failure
+        runs: dict[str | None, list[OutboxMessage]] = {}
+        for message in batch:
+            runs.setdefault(message.ordering_key, []).append(message)
         start_by = now + self._lease / 2
-        for index, message in enumerate(batch):
-            if message.ordering_key in held_back:
-                continue
-            if should_stop() or self._clock() >= start_by:
-                report.released = await self._release(batch[index:], held_back)
-                break
-            try:
-                await self._publisher.publish(
-                    cloud_event(message, self._source), name=message.event_type
-                )
-            except PublisherUnavailable as error:
-                logger.warning("event broker unavailable: %s", error)
-                report.broker_unavailable = True
-                report.released = await self._release(batch[index:], held_back)
-                break
-            except Exception as error:
-                # A rejection, or any surprise: one failed attempt of this event; its user's
-                # later events wait behind it, other users' go on.
-                await self._schedule_retry(message, f"{type(error).__name__}: {error}")
-                held_back.add(message.ordering_key)
-                report.retried += 1
-                report.failed_by_type[message.event_type] += 1
-                continue
-            async with self._uow:
-                await self._uow.repository(Outbox).mark_delivered(message.id, self._clock())
-                await self._uow.commit()
+        published: list[OutboxMessage] = []
+        unstarted: list[OutboxMessage] = []
+
+        def stopping() -> bool:
+            return report.broker_unavailable or should_stop() or self._clock() >= start_by
+
+        async def publish_run(run: list[OutboxMessage]) -> None:
+            for index, message in enumerate(run):
+                if stopping():
+                    unstarted.extend(run[index:])
+                    return
+                try:
+                    await self._publisher.publish(
+                        cloud_event(message, self._source), name=message.event_type
+                    )
+                except PublisherUnavailable as error:
+                    if not report.broker_unavailable:
+                        logger.warning("event broker unavailable: %s", error)
+                    report.broker_unavailable = True
+                    unstarted.extend(run[index:])
+                    return
+                except Exception as error:
+                    # A rejection, or any surprise: one failed attempt of this event; the rest
+                    # of its user's run waits behind it (not handed back), other users go on.
+                    failed.append((message, f"{type(error).__name__}: {error}"))
+                    return
+                published.append(message)
+
+        failed: list[tuple[OutboxMessage, str]] = []
+        try:
+            await asyncio.gather(*(publish_run(run) for run in runs.values()))
+        finally:
+            # One unit of work, after the concurrent publishing (never shared between tasks).
+            await self._record(published, failed, unstarted)
+        for message in published:
             report.published += 1
             report.published_by_type[message.event_type] += 1
+        for message, _ in failed:
+            report.retried += 1
+            report.failed_by_type[message.event_type] += 1
+        report.released = len(unstarted)
         return report
 
-    async def _schedule_retry(self, message: OutboxMessage, error: str) -> None:
+    async def _record(
+        self,
+        published: Sequence[OutboxMessage],
+        failed: Sequence[tuple[OutboxMessage, str]],
+        unstarted: Sequence[OutboxMessage],
+    ) -> None:
+        if not (published or failed or unstarted):
+            return
+        now = self._clock()
+        async with self._uow:
+            outbox = self._uow.repository(Outbox)
+            for message in published:
+                await outbox.mark_delivered(message.id, now)
+            for message, error in failed:
+                await self._schedule_retry(outbox, message, error, now)
+            # Rows behind a failed head are never unstarted: their head's retry decides when
+            # they go, and whoever claims it then takes them too.
+            for message in unstarted:
+                await outbox.release(message.id, now)
+            await self._uow.commit()
+
+    async def _schedule_retry(
+        self, outbox: Outbox, message: OutboxMessage, error: str, now: datetime
+    ) -> None:
         attempts = message.attempts + 1
         # Capped exponent: retried forever, 2**attempts would overflow a float in time.
         delay = self._policy.delay_seconds(min(attempts, 32), self._rng)
-        async with self._uow:
-            await self._uow.repository(Outbox).schedule_retry(
-                message.id,
-                attempts=attempts,
-                available_at=self._clock() + timedelta(seconds=delay),
-                error=error,
-            )
-            await self._uow.commit()
+        await outbox.schedule_retry(
+            message.id,
+            attempts=attempts,
+            available_at=now + timedelta(seconds=delay),
+            error=error,
+        )
         logger.warning(
             "event %s (%s) refused (attempt %s), retried in %.1fs: %s",
             message.event_id,
@@ -150,14 +192,3 @@ class PublishEvents:
             delay,
             error,
         )
-
-    async def _release(self, messages: Sequence[OutboxMessage], held_back: set[str | None]) -> int:
-        # Rows behind a failed head are not handed back: their head's retry decides when they
-        # go, and whoever claims it then takes them too.
-        handed_back = [m for m in messages if m.ordering_key not in held_back]
-        now = self._clock()
-        async with self._uow:
-            for message in handed_back:
-                await self._uow.repository(Outbox).release(message.id, now)
-            await self._uow.commit()
-        return len(handed_back)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import utc
@@ -57,10 +57,6 @@ def _of(destination: OutboxDestination | None) -> list[Any]:
     return [] if destination is None else [outbox.c.destination == destination.value]
 
 
-def _bound(name: str, value: Any) -> Any:
-    return literal(value, type_=outbox.c[name].type).label(name)
-
-
 def _contiguous(
     heads: Sequence[OutboxMessage], followers: Sequence[OutboxMessage]
 ) -> list[OutboxMessage]:
@@ -80,6 +76,10 @@ class SqlAlchemyOutbox:
         self._connection = connection
 
     async def add(self, message: NewOutboxMessage) -> None:
+        # No lock per key: ids come from a sequence as rows are inserted, so an event caused by
+        # another (its transaction read the other's committed change) always has the higher id.
+        # Only changes that did not see each other can commit in the other order than their
+        # ids, and then either order is theirs (docs/decisions/0043).
         values = {
             "event_id": message.event_id,
             "event_type": message.event_type,
@@ -91,24 +91,6 @@ class SqlAlchemyOutbox:
             "destination": message.destination.value,
             "ordering_key": message.ordering_key,
         }
-        if message.ordering_key is not None and self._connection.dialect.name == "postgresql":
-            # Ids come from a sequence at insert time, not at commit: two transactions of one
-            # key could commit in the other order than their ids, and a claimer could publish
-            # the later one first. A transaction-scoped advisory lock on the key, taken in the
-            # same statement (no extra round trip), makes the key's writers take their ids in
-            # commit order. SQLite and memory serialise writers already.
-            columns = list(values)
-            lock = select(
-                func.pg_advisory_xact_lock(
-                    func.hashtextextended(literal_column("'outbox:'") + message.ordering_key, 0)
-                ).label("locked")
-            ).subquery()
-            statement = insert(outbox).from_select(
-                columns,
-                select(*(_bound(name, value) for name, value in values.items())).select_from(lock),
-            )
-            await self._connection.execute(statement)
-            return
         await self._connection.execute(insert(outbox).values(**values))
 
     async def claim(
