@@ -10,43 +10,24 @@ from __future__ import annotations
 
 import collections
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
+from tests.support.node import installed
 
 TOOLS = Path(__file__).resolve().parents[2] / "tools" / "spectral"
 RULESET = TOOLS / ".spectral.yaml"
-SPECTRAL = TOOLS / "node_modules" / ".bin" / "spectral"
 SEVERITIES = {0: "error", 1: "warning", 2: "info", 3: "hint"}
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("REQUIRE_NODE") == "1":
-        pytest.fail(f"REQUIRE_NODE=1 but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def spectral() -> Path:
-    if not SPECTRAL.exists():
-        npm = shutil.which("npm")
-        if npm is None or shutil.which("node") is None:
-            _unavailable("node and npm are needed to install Spectral (tools/spectral)")
-        # --ignore-scripts: nothing from the registry runs at install time.
-        subprocess.run(  # noqa: S603 - our own pinned lock
-            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-            cwd=TOOLS,
-            check=True,
-            timeout=300,
-        )
-    return SPECTRAL
+    return installed(TOOLS, "spectral")
 
 
 def _lint(spectral: Path, document: Path) -> list[dict[str, Any]]:

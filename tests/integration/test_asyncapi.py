@@ -10,21 +10,19 @@ npm those tests skip naming the reason, unless ``REQUIRE_NODE=1`` (CI) makes tha
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 import yaml  # type: ignore[import-untyped]
 
 from application.events import EVENT_TYPES
 from entrypoints.asyncapi import document
+from tests.support.node import installed
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "asyncapi.yaml"
 TOOLS = ROOT / "tools" / "asyncapi"
-ASYNCAPI = TOOLS / "node_modules" / ".bin" / "asyncapi"
 
 # The contract's table (../shared/docs/api-contract.md, "Events").
 CONTRACT_TYPES = {
@@ -65,26 +63,9 @@ def test_the_committed_document_is_the_one_the_code_generates() -> None:
     assert schemas["UserDeletedData"]["required"] == ["user_id"]
 
 
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("REQUIRE_NODE") == "1":
-        pytest.fail(f"REQUIRE_NODE=1 but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def asyncapi() -> Path:
-    if not ASYNCAPI.exists():
-        npm = shutil.which("npm")
-        if npm is None or shutil.which("node") is None:
-            _unavailable("node and npm are needed to install the AsyncAPI CLI (tools/asyncapi)")
-        # --ignore-scripts: nothing from the registry runs at install time.
-        subprocess.run(  # noqa: S603 - our own pinned lock
-            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-            cwd=TOOLS,
-            check=True,
-            timeout=600,
-        )
-    return ASYNCAPI
+    return installed(TOOLS, "asyncapi")
 
 
 def _validate(asyncapi: Path, path: Path, home: Path) -> subprocess.CompletedProcess[str]:
