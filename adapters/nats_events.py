@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -25,9 +27,21 @@ from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLim
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import APIError, NoStreamResponseError, NotFoundError, ServiceUnavailableError
+from nats.js.errors import (
+    APIError,
+    NoStreamResponseError,
+    NotFoundError,
+    ServiceUnavailableError,
+    TooManyStalledMsgsError,
+)
 
-from application.ports import CloudEvent, EventRejected, PublisherUnavailable
+from application.ports import (
+    CloudEvent,
+    EventRejected,
+    NamedEvent,
+    PublisherUnavailable,
+    RunOutcome,
+)
 
 logger = logging.getLogger("users_items.events")
 
@@ -68,30 +82,68 @@ class NatsJetStreamPublisher:
     def subject(self, name: str) -> str:
         return f"{self._stream.subject_prefix}.{name}"
 
-    async def publish(self, event: CloudEvent, *, name: str) -> None:
-        js = await self._jetstream()
+    async def publish_run(self, events: Sequence[NamedEvent]) -> RunOutcome:
+        """Send the run's messages one after the other on the one connection (NATS keeps a
+        connection's order, and JetStream stores in arrival order), without waiting for each
+        acknowledgement, then wait for the acknowledgements in order, all within
+        ``timeout_seconds``. The first failure ends the run; what came after it is reported as
+        not acknowledged, and if it was stored all the same its repeat is dropped by id."""
         try:
-            await js.publish(
-                self.subject(name),
-                encode(event),
-                timeout=self._timeout,
-                stream=self._stream.name,
-                headers={"Content-Type": CONTENT_TYPE, "Nats-Msg-Id": event.id},
-            )
-        except (
-            NatsTimeoutError,
-            TimeoutError,
-            ConnectionClosedError,
-            OutboundBufferLimitError,
-            NoStreamResponseError,
-            ServiceUnavailableError,
-        ) as error:
-            raise PublisherUnavailable(f"{type(error).__name__}: {error}") from error
-        except NotFoundError as error:
-            self._stream_ready = False  # deleted under us: make it again on the next try
-            raise PublisherUnavailable(f"stream {self._stream.name} missing: {error}") from error
-        except APIError as error:
-            raise EventRejected(f"{type(error).__name__}: {error}") from error
+            js = await self._jetstream()
+        except PublisherUnavailable as error:
+            return RunOutcome(0, error)
+        acks: list[asyncio.Future[Any]] = []
+        failed: Exception | None = None
+        for named in events:
+            try:
+                acks.append(
+                    await js.publish_async(
+                        self.subject(named.name),
+                        encode(named.event),
+                        wait_stall=self._timeout,
+                        stream=self._stream.name,
+                        headers={"Content-Type": CONTENT_TYPE, "Nats-Msg-Id": named.event.id},
+                    )
+                )
+            except Exception as failure:
+                failed = self._translate(failure)
+                break
+        deadline = asyncio.get_running_loop().time() + self._timeout
+        acknowledged = 0
+        for ack in acks:
+            try:
+                left = max(0.0, deadline - asyncio.get_running_loop().time())
+                await asyncio.wait_for(asyncio.shield(ack), left)
+            except Exception as failure:
+                failed = self._translate(failure)
+                break
+            acknowledged += 1
+        for ack in acks[acknowledged:]:
+            if not ack.done():
+                ack.cancel()  # its slot is freed; a late acknowledgement finds no future
+            elif not ack.cancelled():
+                ack.exception()  # retrieved: no "exception never retrieved" warning
+        return RunOutcome(acknowledged, failed if acknowledged < len(events) else None)
+
+    def _translate(self, error: Exception) -> Exception:
+        if isinstance(
+            error,
+            NatsTimeoutError
+            | TimeoutError
+            | ConnectionClosedError
+            | OutboundBufferLimitError
+            | NoStreamResponseError
+            | ServiceUnavailableError
+            | TooManyStalledMsgsError
+            | PublisherUnavailable,
+        ):
+            return PublisherUnavailable(f"{type(error).__name__}: {error}")
+        if isinstance(error, NotFoundError):
+            self._stream_ready = False  # deleted under us: made again on the next try
+            return PublisherUnavailable(f"stream {self._stream.name} missing: {error}")
+        if isinstance(error, APIError):
+            return EventRejected(f"{type(error).__name__}: {error}")
+        return error
 
     async def _jetstream(self) -> JetStreamContext:
         async with self._lock:

@@ -33,10 +33,12 @@ from application.events import TYPE_PREFIX
 from application.ports import (
     CloudEvent,
     EventPublisher,
+    NamedEvent,
     Outbox,
     OutboxDestination,
     OutboxMessage,
     PublisherUnavailable,
+    RunOutcome,
     UnitOfWork,
 )
 
@@ -93,10 +95,11 @@ class PublishEvents:
         in the first half of its lease, and ``should_stop()`` is asked between messages; the
         unstarted rest of the batch is handed back.
 
-        Each user's run is published in order, one event after the other's acknowledgement;
-        different users' runs go concurrently. The published rows are recorded together at the
-        end of the pass (one transaction, one commit): a worker killed before that publishes
-        them again next time, with the same ids, and the broker drops the repeats."""
+        Each user's run is handed to the publisher in order (which keeps that order, sending
+        ahead of the acknowledgements); different users' runs go concurrently. The published
+        rows are recorded together at the end of the pass (one transaction, one commit): a
+        worker killed before that publishes them again next time, with the same ids, and the
+        broker drops the repeats."""
         now = self._clock()
         async with self._uow:
             batch = await self._uow.repository(Outbox).claim(
@@ -115,26 +118,29 @@ class PublishEvents:
             return report.broker_unavailable or should_stop() or self._clock() >= start_by
 
         async def publish_run(run: list[OutboxMessage]) -> None:
-            for index, message in enumerate(run):
-                if stopping():
-                    unstarted.extend(run[index:])
-                    return
-                try:
-                    await self._publisher.publish(
-                        cloud_event(message, self._source), name=message.event_type
-                    )
-                except PublisherUnavailable as error:
-                    if not report.broker_unavailable:
-                        logger.warning("event broker unavailable: %s", error)
-                    report.broker_unavailable = True
-                    unstarted.extend(run[index:])
-                    return
-                except Exception as error:
-                    # A rejection, or any surprise: one failed attempt of this event; the rest
-                    # of its user's run waits behind it (not handed back), other users go on.
-                    failed.append((message, f"{type(error).__name__}: {error}"))
-                    return
-                published.append(message)
+            if stopping():
+                unstarted.extend(run)
+                return
+            try:
+                outcome = await self._publisher.publish_run(
+                    [NamedEvent(m.event_type, cloud_event(m, self._source)) for m in run]
+                )
+            except Exception as surprise:  # an adapter's bug: nothing known to be stored
+                outcome = RunOutcome(0, surprise)
+            done = outcome.acknowledged
+            published.extend(run[:done])
+            error = outcome.error
+            if error is None or done >= len(run):
+                return
+            if isinstance(error, PublisherUnavailable):
+                if not report.broker_unavailable:
+                    logger.warning("event broker unavailable: %s", error)
+                report.broker_unavailable = True
+                unstarted.extend(run[done:])
+                return
+            # A rejection, or any surprise: one failed attempt of this event; the rest of its
+            # user's run waits behind it (not handed back), other users go on.
+            failed.append((run[done], f"{type(error).__name__}: {error}"))
 
         failed: list[tuple[OutboxMessage, str]] = []
         try:

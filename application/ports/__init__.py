@@ -4,7 +4,9 @@ from application.ports.events import (
     CloudEvent,
     EventPublisher,
     EventRejected,
+    NamedEvent,
     PublisherUnavailable,
+    RunOutcome,
 )
 from application.ports.health_probe import HealthProbe
 from application.ports.notifier import Notification, NotificationFailed, Notifier
@@ -38,6 +40,7 @@ __all__ = [
     "ItemQueries",
     "ItemRepository",
     "Limit",
+    "NamedEvent",
     "NewOutboxMessage",
     "NewRefreshToken",
     "Notification",
@@ -50,6 +53,7 @@ __all__ = [
     "PasswordHasher",
     "PublisherUnavailable",
     "RefreshTokenRepository",
+    "RunOutcome",
     "Session",
     "SessionQueries",
     "StoredRefreshToken",

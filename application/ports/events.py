@@ -9,7 +9,7 @@ fits the same port.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -50,12 +50,29 @@ class EventRejected(Exception):
     """The broker answered and refused this event: one failed attempt of this event."""
 
 
+@dataclass(frozen=True, slots=True)
+class NamedEvent:
+    name: str  # its bare type, "user.registered": the adapter makes the subject of it
+    event: CloudEvent
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """How a run went: its first ``acknowledged`` events are stored by the broker; ``error``
+    is why the next one was not (None: all were)."""
+
+    acknowledged: int
+    error: Exception | None = None
+
+
 class EventPublisher(Protocol):
-    async def publish(self, event: CloudEvent, *, name: str) -> None:
-        """Publish ``event`` under ``name`` (its bare type, ``user.registered``; the adapter
-        makes the subject) and return once the broker has acknowledged it. A repeat of an ``id``
-        is dropped by the broker within its duplicate window. Raises ``PublisherUnavailable``
-        or ``EventRejected`` (anything else counts as a rejection)."""
+    async def publish_run(self, events: Sequence[NamedEvent]) -> RunOutcome:
+        """Publish ``events`` (one user's, in order) so that the broker stores them in this
+        order, and return once each is acknowledged or the first failure is known. The adapter
+        may send several before the first acknowledgement (pipelining) as long as the order
+        holds. A repeat of an ``id`` is dropped by the broker within its duplicate window. The
+        error is ``PublisherUnavailable``, ``EventRejected`` or anything else (counted as a
+        rejection)."""
         ...
 
     async def close(self) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
@@ -11,11 +12,13 @@ from application.events import ITEM_CREATED, USER_DELETED, Events
 from application.ports import (
     CloudEvent,
     EventRejected,
+    NamedEvent,
     Outbox,
     OutboxDestination,
     OutboxMessage,
     OutboxStatus,
     PublisherUnavailable,
+    RunOutcome,
 )
 from application.publish_events import PublishEvents
 
@@ -48,6 +51,14 @@ class Broker:
             self.refuse[event.subject] -= 1
             raise EventRejected("maximum payload exceeded")
         self.published.append(event)
+
+    async def publish_run(self, events: Sequence[NamedEvent]) -> RunOutcome:
+        for done, named in enumerate(events):
+            try:
+                await self.publish(named.event, name=named.name)
+            except Exception as error:
+                return RunOutcome(done, error)
+        return RunOutcome(len(events))
 
     async def close(self) -> None:
         pass
@@ -194,15 +205,15 @@ async def test_a_worker_that_dies_mid_batch_republishes_with_the_same_ids_in_ord
     assert broker.by_user() == {"1": [10, 10, 11, 12]}
 
 
-async def test_a_stopping_worker_finishes_its_event_and_hands_back_the_rest() -> None:
+async def test_a_stopping_worker_finishes_the_run_in_hand_and_hands_back_the_rest() -> None:
     db, broker, clock = InMemoryDatabase(), Broker(), Clock()
     await record_items(db, clock, (1, 10), (1, 11), (2, 20))
     asked = iter([False, True])
 
     report = await relay(db, broker, clock).execute(should_stop=lambda: next(asked, True))
 
-    assert (report.published, report.released) == (1, 2)
-    assert (await relay(db, broker, clock).execute()).published == 2
+    assert (report.published, report.released) == (2, 1)
+    assert (await relay(db, broker, clock).execute()).published == 1
     assert broker.by_user() == {"1": [10, 11], "2": [20]}
 
 
