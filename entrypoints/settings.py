@@ -147,7 +147,9 @@ class Settings(BaseSettings):
                 "LOGIN_MAX_FAILURES_PER_ACCOUNT is the ceiling across every address; it cannot "
                 "be below LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"
             )
-        if self.events_publish_timeout_seconds * 2 >= self.outbox_lease_seconds:
+        if self.events_enabled and (
+            self.events_publish_timeout_seconds * 2 >= self.outbox_lease_seconds
+        ):
             raise ValueError(
                 "EVENTS_PUBLISH_TIMEOUT_SECONDS must be under half of OUTBOX_LEASE_SECONDS: an "
                 "event is only started while half its lease remains"
