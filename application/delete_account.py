@@ -22,7 +22,12 @@ class DeleteAccount:
         self._clock = clock
 
     async def execute(self, caller: Caller) -> None:
-        require_fresh_login(caller.claims, self._clock(), self._reauth_max_age_seconds)
+        require_fresh_login(
+            caller.claims,
+            self._clock(),
+            self._reauth_max_age_seconds,
+            mfa_enabled=caller.user.mfa_enabled,
+        )
         async with self._uow:
             await self._uow.repository(UserRepository).delete(caller.user.id)
             await self._uow.commit()

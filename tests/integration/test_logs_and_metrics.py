@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.service import running_service
@@ -62,7 +63,12 @@ def _exercise_with_secrets(base_url: str) -> tuple[str, str]:
 
 
 def test_json_logs_carry_request_ids_and_never_a_secret(tmp_path: Path) -> None:
-    env = {"ENVIRONMENT": "production", "JWT_SECRET": "x" * 48, "LOG_LEVEL": "DEBUG"}
+    env = {
+        "ENVIRONMENT": "production",
+        "JWT_SECRET": "x" * 48,
+        "MFA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "LOG_LEVEL": "DEBUG",
+    }
     with running_service(tmp_path, env) as service:
         token, request_id = _exercise_with_secrets(service.base_url)
         output = service.log()
