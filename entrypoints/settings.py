@@ -150,6 +150,12 @@ class Settings(BaseSettings):
                     f"JWT_SECRET is shorter than {MIN_PRODUCTION_SECRET_BYTES} bytes; refusing to "
                     "start with ENVIRONMENT=production"
                 )
+            if DEFAULT_MFA_ENCRYPTION_KEY in self.mfa_encryption_keys:
+                raise ValueError(
+                    "MFA_ENCRYPTION_KEY is unset or the development default; set a Fernet key "
+                    "when ENVIRONMENT=production: python3 -c 'from cryptography.fernet import "
+                    "Fernet; print(Fernet.generate_key().decode())'"
+                )
         return self
 
     @property

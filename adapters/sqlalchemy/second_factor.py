@@ -25,7 +25,7 @@ _ENROLMENT = select(
 _ACCEPT_STEP = (
     update(user_mfa)
     .where(
-        user_mfa.c.user_id == bindparam("user_id"),
+        user_mfa.c.user_id == bindparam("b_user_id"),
         user_mfa.c.enabled,
         user_mfa.c.last_step < bindparam("step"),
     )
@@ -34,19 +34,19 @@ _ACCEPT_STEP = (
 _ADVANCE_GENERATION = (
     update(user_mfa)
     .where(
-        user_mfa.c.user_id == bindparam("user_id"),
-        user_mfa.c.generation == bindparam("generation"),
+        user_mfa.c.user_id == bindparam("b_user_id"),
+        user_mfa.c.generation == bindparam("b_generation"),
     )
     .values(generation=user_mfa.c.generation + 1)
 )
 _USE_RECOVERY_CODE = (
     update(mfa_recovery_codes)
     .where(
-        mfa_recovery_codes.c.user_id == bindparam("user_id"),
-        mfa_recovery_codes.c.code_hash == bindparam("code_hash"),
+        mfa_recovery_codes.c.user_id == bindparam("b_user_id"),
+        mfa_recovery_codes.c.code_hash == bindparam("b_code_hash"),
         mfa_recovery_codes.c.used_at.is_(None),
     )
-    .values(used_at=bindparam("now"))
+    .values(used_at=bindparam("b_now"))
 )
 
 
@@ -102,12 +102,12 @@ class SqlAlchemyMfaRepository:
         )
 
     async def accept_step(self, user_id: int, step: int) -> bool:
-        result = await self._connection.execute(_ACCEPT_STEP, {"user_id": user_id, "step": step})
+        result = await self._connection.execute(_ACCEPT_STEP, {"b_user_id": user_id, "step": step})
         return bool(result.rowcount == 1)
 
     async def advance_generation(self, user_id: int, generation: int) -> bool:
         result = await self._connection.execute(
-            _ADVANCE_GENERATION, {"user_id": user_id, "generation": generation}
+            _ADVANCE_GENERATION, {"b_user_id": user_id, "b_generation": generation}
         )
         return bool(result.rowcount == 1)
 
@@ -122,7 +122,7 @@ class SqlAlchemyMfaRepository:
 
     async def use_recovery_code(self, user_id: int, code_hash: str, now: datetime) -> bool:
         result = await self._connection.execute(
-            _USE_RECOVERY_CODE, {"user_id": user_id, "code_hash": code_hash, "now": now}
+            _USE_RECOVERY_CODE, {"b_user_id": user_id, "b_code_hash": code_hash, "b_now": now}
         )
         return bool(result.rowcount == 1)
 
