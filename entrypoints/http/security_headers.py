@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 _NO_STORE_PREFIXES = ("/auth", "/users/me/mfa")
 
 
