@@ -536,7 +536,11 @@ def problem_responses(mappings: Iterable[_Mapping]) -> dict[str, dict[str, Any]]
     for status in sorted(by_status):
         rows = by_status[status]
         descriptions = list(dict.fromkeys(row.description for row in rows))
-        models = list(dict.fromkeys(row.model for row in rows))
+        # The most specific body first: a generated client tries the alternatives in order,
+        # and a plain Problem would also parse an MfaRequiredProblem (losing its mfa_token).
+        models = sorted(
+            dict.fromkeys(row.model for row in rows), key=lambda model: -len(model.model_fields)
+        )
         refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
         response: dict[str, Any] = {
             "description": " ".join(descriptions)

@@ -172,7 +172,7 @@ def claims(access_token: str) -> dict[str, Any]:
 async def emails(container: Container, event_type: str) -> list[dict[str, Any]]:
     async with container.uow() as uow:
         messages = await uow.repository(Outbox).list(OutboxStatus.PENDING, 1000)
-    return [m.payload for m in messages if m.event_type == event_type]
+    return [dict(m.payload) for m in messages if m.event_type == event_type]
 
 
 def wrong(code: str) -> str:

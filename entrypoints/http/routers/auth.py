@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -32,8 +33,8 @@ from entrypoints.http.dependencies import client_address
 from entrypoints.http.injection import provided
 from entrypoints.http.routers.mfa import (
     ONE_OF_CODE_OR_RECOVERY_CODE,
-    RecoveryCode,
-    TotpCode,
+    OptionalRecoveryCode,
+    OptionalTotpCode,
     exactly_one_code,
 )
 from entrypoints.http.schemas import (
@@ -45,6 +46,7 @@ from entrypoints.http.schemas import (
     Text,
     UserPrivate,
     login_identifier,
+    not_null,
 )
 
 TAG = {
@@ -130,8 +132,10 @@ class MfaLogin(RequestModel):
     mfa_token: Annotated[
         str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[A-Za-z0-9_.-]+$")
     ]
-    code: TotpCode | None = None
-    recovery_code: RecoveryCode | None = None
+    code: OptionalTotpCode = None
+    recovery_code: OptionalRecoveryCode = None
+
+    _present_fields_not_null = field_validator("code", "recovery_code")(not_null)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "MfaLogin":

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from application.disable_second_factor import DisableSecondFactor, SecondFactorProof
 from application.enrol_totp import ConfirmTotpEnrolment, StartTotpEnrolment
@@ -15,7 +23,7 @@ from application.second_factor import RECOVERY_CODE_COUNT
 from entrypoints.container import Container
 from entrypoints.http.dependencies import CurrentCaller, client_address
 from entrypoints.http.injection import provided
-from entrypoints.http.schemas import RequestModel
+from entrypoints.http.schemas import RequestModel, not_null
 
 TAG = {
     "name": "second factor",
@@ -27,15 +35,42 @@ TOTP_CODE_PATTERN = r"^[0-9]{6}$"
 RECOVERY_CODE_PATTERN = r"^[A-Za-z0-9 -]{1,64}$"
 TotpCode = Annotated[
     str,
-    StringConstraints(pattern=TOTP_CODE_PATTERN),
+    StringConstraints(min_length=6, max_length=6, pattern=TOTP_CODE_PATTERN),
     Field(description="The 6 digits the authenticator app shows now.", examples=["123456"]),
 ]
 RecoveryCode = Annotated[
     str,
-    StringConstraints(pattern=RECOVERY_CODE_PATTERN),
+    StringConstraints(min_length=1, max_length=64, pattern=RECOVERY_CODE_PATTERN),
     Field(
         description="One of the recovery codes (case and hyphens do not matter).",
         examples=["k3m9-x2qa-7hdp-wv4n"],
+    ),
+]
+# Optional but never null: the schema says so (a plain string), the validator enforces it.
+OptionalTotpCode = Annotated[
+    TotpCode | None,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 6,
+            "maxLength": 6,
+            "pattern": TOTP_CODE_PATTERN,
+            "description": "The 6 digits the authenticator app shows now.",
+            "examples": ["123456"],
+        }
+    ),
+]
+OptionalRecoveryCode = Annotated[
+    RecoveryCode | None,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "pattern": RECOVERY_CODE_PATTERN,
+            "description": "One of the recovery codes (case and hyphens do not matter).",
+            "examples": ["k3m9-x2qa-7hdp-wv4n"],
+        }
     ),
 ]
 # Exactly one of the two: the schema says so, the validator enforces it.
@@ -63,8 +98,10 @@ class CodeOrRecoveryCode(RequestModel):
         json_schema_extra={"examples": [{"code": "123456"}], "oneOf": ONE_OF_CODE_OR_RECOVERY_CODE}
     )
 
-    code: TotpCode | None = None
-    recovery_code: RecoveryCode | None = None
+    code: OptionalTotpCode = None
+    recovery_code: OptionalRecoveryCode = None
+
+    _present_fields_not_null = field_validator("code", "recovery_code")(not_null)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "CodeOrRecoveryCode":
@@ -76,6 +113,8 @@ class TotpEnrolmentOut(BaseModel):
     model_config = ConfigDict(title="TotpEnrolment")
 
     secret: str = Field(
+        min_length=32,
+        max_length=32,
         pattern=r"^[A-Z2-7]{32}$",
         description="The base32 secret (160 bits), to type into an authenticator app; shown "
         "this once.",
@@ -88,16 +127,20 @@ class TotpEnrolmentOut(BaseModel):
     )
 
 
-class RecoveryCodes(BaseModel):
-    recovery_codes: list[Annotated[str, Field(pattern=r"^[0-9a-z]{4}(-[0-9a-z]{4}){3}$")]] = Field(
+class NewRecoveryCodes(BaseModel):
+    recovery_codes: list[
+        Annotated[
+            str, Field(min_length=19, max_length=19, pattern=r"^[0-9a-z]{4}(-[0-9a-z]{4}){3}$")
+        ]
+    ] = Field(
         min_length=RECOVERY_CODE_COUNT,
         max_length=RECOVERY_CODE_COUNT,
         description="Each works once in place of a code; shown this once: keep them safe.",
     )
 
 
-def _codes(codes: Sequence[str]) -> RecoveryCodes:
-    return RecoveryCodes(recovery_codes=list(codes))
+def _codes(codes: Sequence[str]) -> NewRecoveryCodes:
+    return NewRecoveryCodes(recovery_codes=list(codes))
 
 
 @router.post(
@@ -124,7 +167,7 @@ async def confirm_totp_enrolment(
     body: CodeBody,
     caller: CurrentCaller,
     confirm: Annotated[ConfirmTotpEnrolment, provided(Container.confirm_totp_enrolment)],
-) -> RecoveryCodes:
+) -> NewRecoveryCodes:
     """Every other session of the caller ends; a notice email is queued."""
     return _codes(await confirm.execute(caller, body.code))
 
@@ -163,7 +206,7 @@ async def regenerate_recovery_codes(
     request: Request,
     caller: CurrentCaller,
     regenerate: Annotated[RegenerateRecoveryCodes, provided(Container.regenerate_recovery_codes)],
-) -> RecoveryCodes:
+) -> NewRecoveryCodes:
     """Needs a fresh login (both factors). A wrong code counts as a failed login."""
     codes = await regenerate.execute(
         caller, SecondFactorProof(code=body.code, client_address=client_address(request))
