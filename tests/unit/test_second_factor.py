@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,6 +64,7 @@ from application.second_factor import (
     RECOVERY_CODE_COUNT,
     SecondFactor,
     hash_recovery_code,
+    new_recovery_codes,
 )
 from application.throttles import AccountThrottles
 from application.token_pairs import PASSWORD_AND_OTP, TokenPair
@@ -779,3 +781,74 @@ def test_an_old_key_still_decrypts_while_the_new_one_encrypts() -> None:
 def test_a_key_that_is_not_a_fernet_key_is_refused(keys: str) -> None:
     with pytest.raises(ValueError, match="MFA_ENCRYPTION_KEY"):
         parse_keys(keys)
+
+
+# --- what mutation testing asked for --------------------------------------------------------------
+
+
+async def test_the_mfa_token_of_a_deactivated_user_is_refused(world: World) -> None:
+    user, secret, _ = await enrolled(world)
+    token = await mfa_token(world)
+    async with world.uow() as uow:
+        await uow.repository(UserRepository).set_active(user.id, active=False)
+        await uow.commit()
+    with pytest.raises(InvalidMfaToken):
+        await complete(world, token, code=world.code(secret))
+
+
+async def test_an_mfa_token_from_the_future_is_refused_past_the_clock_skew(world: World) -> None:
+    user, secret, _ = await enrolled(world)
+    challenges = make_challenges()
+    ahead = challenges.issue(MfaChallenge(user.id, 0, 0, world.clock() + timedelta(seconds=10)))
+    world.address = world.next_address()
+    await complete(world, ahead, code=world.code(secret))  # within the skew
+    world.clock.advance(3 * STEP)
+    too_far = challenges.issue(MfaChallenge(user.id, 0, 1, world.clock() + timedelta(seconds=11)))
+    with pytest.raises(InvalidMfaToken):
+        await complete(world, too_far, code=world.code(secret))
+
+
+@pytest.mark.parametrize("change", ["disable", "regenerate"])
+async def test_wrong_codes_for_a_change_lock_the_login_of_that_account_too(
+    world: World, change: str
+) -> None:
+    user, secret, _ = await enrolled(world)
+    wrong = f"{(int(world.code(secret)) + 1) % 1_000_000:06d}"
+    both = caller(user, world.clock(), PASSWORD_AND_OTP)
+    use_case = world.disable if change == "disable" else world.regenerate
+    for _ in range(MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
+        with pytest.raises(WrongMfaCode):
+            await use_case().execute(both, SecondFactorProof(code=wrong, client_address=ADDRESS))
+    with pytest.raises(Throttled):
+        await world.authenticate().execute(
+            AuthenticateUserCommand(login="ada", password=PASSWORD, client_address=ADDRESS)
+        )
+
+
+async def test_no_code_at_all_is_never_accepted(world: World) -> None:
+    user, _, _ = await enrolled(world)
+    async with world.uow() as uow:
+        mfa = await uow.repository(MfaRepository).get(user.id)
+        assert mfa is not None
+        assert not await world.second_factor.accept_either(uow, mfa, None, None)
+
+
+async def test_a_recovery_code_typed_with_spaces_is_the_same_code(world: World) -> None:
+    _, _, codes = await enrolled(world)
+    spaced = " ".join(codes[2].split("-"))
+    pair = await complete(world, await mfa_token(world), recovery_code=spaced)
+    assert pair.access_token
+
+
+def test_recovery_codes_are_four_groups_of_four_crockford_characters() -> None:
+    codes = new_recovery_codes()
+    assert len(codes) == 10
+    for code in codes:
+        assert re.fullmatch(r"[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){3}", code), code
+
+
+def test_a_recovery_code_is_read_whatever_its_case_and_look_alike_letters() -> None:
+    stored = hash_recovery_code(7, "0011-abcd-efgh-jkmn")
+    for typed in ("0011-ABCD-EFGH-JKMN", "OOlI abcd efgh jkmn", "ooLi-ABCDefgh-jkmn"):
+        assert hash_recovery_code(7, typed) == stored, typed
+    assert hash_recovery_code(7, "0011-abcd-efgh-jkmp") != stored
