@@ -852,3 +852,11 @@ def test_a_recovery_code_is_read_whatever_its_case_and_look_alike_letters() -> N
     for typed in ("0011-ABCD-EFGH-JKMN", "OOlI abcd efgh jkmn", "ooLi-ABCDefgh-jkmn"):
         assert hash_recovery_code(7, typed) == stored, typed
     assert hash_recovery_code(7, "0011-abcd-efgh-jkmp") != stored
+
+
+def test_a_recovery_code_shows_all_its_16_random_characters_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn = iter("0123456789abcdefghjkmnpqrstvwxyz" * 5)
+    monkeypatch.setattr("application.second_factor.secrets.choice", lambda _alphabet: next(drawn))
+    assert new_recovery_codes()[:2] == ["0123-4567-89ab-cdef", "ghjk-mnpq-rstv-wxyz"]
