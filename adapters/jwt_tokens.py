@@ -1,4 +1,4 @@
-"""Access tokens as HS256 JWTs (PyJWT)."""
+"""Access tokens and second-factor login challenges (``mfa_token``) as HS256 JWTs (PyJWT)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import jwt
 
-from application.errors import NotAuthenticated
+from application.errors import InvalidMfaToken, NotAuthenticated
 from application.ports import AccessClaims, AccessToken
+from application.ports.second_factor import MfaChallenge
 
 _ALGORITHM = "HS256"
 _MAX_ID_DIGITS = 18
+_MAX_METHODS = 8
 
 
 def _small_int(value: object) -> int:
@@ -21,10 +23,23 @@ def _small_int(value: object) -> int:
     return value
 
 
+def _methods(value: object) -> tuple[str, ...]:
+    # RFC 8176: a JSON array of short strings. A token without one (issued before `amr` was)
+    # was a password login.
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= _MAX_METHODS
+        or not all(isinstance(method, str) and 1 <= len(method) <= 16 for method in value)
+    ):
+        raise NotAuthenticated
+    return tuple(value)
+
+
 class JwtTokenService:
     """Short-lived HS256 tokens with ``sub``, ``exp``, ``iat``, ``iss`` and ``aud``, plus
     ``auth_time`` (the login's time, RFC 9470), ``ver`` (the user's credentials version at that
-    login) and ``sid`` (the login's session: its refresh-token family).
+    login), ``sid`` (the login's session: its refresh-token family) and ``amr`` (how that
+    login authenticated, RFC 8176: ``["pwd"]`` or ``["pwd", "otp"]``).
 
     Verification pins the algorithm (so ``alg: none`` and algorithm confusion fail), requires
     every claim, checks issuer and audience, and allows a small leeway for clock skew.
@@ -56,6 +71,7 @@ class JwtTokenService:
             "auth_time": int(claims.auth_time.timestamp()),
             "ver": claims.credentials_version,
             "sid": claims.session_id,
+            "amr": list(claims.amr),
         }
         return AccessToken(
             token=jwt.encode(payload, self._secret, algorithm=_ALGORITHM),
@@ -90,4 +106,69 @@ class JwtTokenService:
             credentials_version=_small_int(claims["ver"]),
             auth_time=datetime.fromtimestamp(_small_int(claims["auth_time"]), UTC),
             session_id=session_id,
+            amr=_methods(claims.get("amr", ["pwd"])),
         )
+
+
+_CHALLENGE_TYPE = "mfa"
+_CHALLENGE_LIFETIME_SECONDS = 300
+
+
+class JwtMfaChallenges:
+    """``mfa_token``: an HS256 JWT of its own audience (``<audience>:mfa``), so it is never
+    taken for an access token (and an access token never for it). It names the user, their
+    credentials version and their second-factor generation, and when the password was right;
+    the use case decides expiry with its clock and single use with the generation, which moves
+    on with every completed second-factor login."""
+
+    def __init__(self, *, secret: str, issuer: str, audience: str) -> None:
+        self._secret = secret
+        self._issuer = issuer
+        self._audience = f"{audience}:{_CHALLENGE_TYPE}"
+
+    def issue(self, challenge: MfaChallenge) -> str:
+        issued_at = int(challenge.issued_at.timestamp())
+        payload = {
+            "sub": str(challenge.user_id),
+            "iat": issued_at,
+            "exp": issued_at + _CHALLENGE_LIFETIME_SECONDS,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "typ": _CHALLENGE_TYPE,
+            "ver": challenge.credentials_version,
+            "gen": challenge.generation,
+        }
+        return jwt.encode(payload, self._secret, algorithm=_ALGORITHM)
+
+    def read(self, token: str) -> MfaChallenge:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                # Expiry is decided by the use case's clock (tests move it); the signature,
+                # issuer and audience are decided here.
+                options={
+                    "require": ["sub", "iat", "exp", "iss", "aud", "typ", "ver", "gen"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
+            )
+            subject = claims["sub"]
+            if claims["typ"] != _CHALLENGE_TYPE or not (
+                isinstance(subject, str)
+                and subject.isascii()
+                and subject.isdigit()
+                and len(subject) <= _MAX_ID_DIGITS
+            ):
+                raise InvalidMfaToken
+            return MfaChallenge(
+                user_id=int(subject),
+                credentials_version=_small_int(claims["ver"]),
+                generation=_small_int(claims["gen"]),
+                issued_at=datetime.fromtimestamp(_small_int(claims["iat"]), UTC),
+            )
+        except (jwt.PyJWTError, NotAuthenticated) as error:
+            raise InvalidMfaToken from error

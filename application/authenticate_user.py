@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from application.errors import ApplicationError, InvalidCredentials
+from application.errors import ApplicationError, InvalidCredentials, MfaRequired
 from application.login_attempts import LoginAttempts, account_key
 from application.ports import PasswordHasher, Throttle, UnitOfWork, UserRepository
+from application.ports.second_factor import MfaChallenge, MfaChallenges, MfaRepository
 from application.token_pairs import TokenPair, TokenPairIssuer
 from domain.user import User
 
@@ -29,9 +30,15 @@ class AuthenticateUser:
     at most the limit's worth of passwords. A success gives back its (account, address) count.
     A successful login whose stored hash was made with other argon2 parameters stores a fresh
     hash made with the current ones.
+
+    For an account with the second factor on, the right password gives no tokens but
+    ``MfaRequired`` with an ``mfa_token`` for ``CompleteMfaLogin``, and its reservation stays
+    counted until a code is accepted: giving the pair's count back here would let whoever knows
+    the password guess codes without limit, logging in again between guesses. A wrong password
+    is answered exactly as for any account (the same error after the same hashing).
     """
 
-    raises: ClassVar[tuple[type[ApplicationError], ...]] = (InvalidCredentials,)
+    raises: ClassVar[tuple[type[ApplicationError], ...]] = (InvalidCredentials, MfaRequired)
 
     def __init__(
         self,
@@ -39,11 +46,13 @@ class AuthenticateUser:
         hasher: PasswordHasher,
         issuer: TokenPairIssuer,
         throttle: Throttle,
+        challenges: MfaChallenges,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._issuer = issuer
         self._attempts = LoginAttempts(throttle)
+        self._challenges = challenges
 
     async def execute(self, cmd: AuthenticateUserCommand) -> TokenPair:
         user = await self._find(cmd.login)
@@ -56,8 +65,26 @@ class AuthenticateUser:
             raise InvalidCredentials
         if not user.is_active:
             raise InvalidCredentials
+        if user.mfa_enabled:
+            await self._challenge(user)
         await attempt.succeeded()
         return await self._log_in(user, cmd.password)
+
+    async def _challenge(self, user: User) -> None:
+        """Raise ``MfaRequired`` when the user's second factor is on."""
+        async with self._uow:
+            mfa = await self._uow.repository(MfaRepository).get(user.id)
+        if mfa is not None and mfa.enabled:
+            raise MfaRequired(
+                self._challenges.issue(
+                    MfaChallenge(
+                        user_id=user.id,
+                        credentials_version=user.credentials_version,
+                        generation=mfa.generation,
+                        issued_at=self._issuer.clock(),
+                    )
+                )
+            )
 
     async def _log_in(self, user: User, password: str) -> TokenPair:
         # Hash before the transaction opens: the CPU work must not hold a connection.

@@ -19,8 +19,13 @@ async def revoke_all_credentials(uow: UnitOfWork, user_id: int, now: datetime) -
     await uow.repository(AccountTokenRepository).void(user_id, AccountTokenKind.RESET)
 
 
-def require_fresh_login(claims: AccessClaims, now: datetime, max_age_seconds: int) -> None:
+def require_fresh_login(
+    claims: AccessClaims, now: datetime, max_age_seconds: int, *, mfa_enabled: bool
+) -> None:
     """RFC 9470 step-up: raise ``ReauthenticationRequired`` unless the access token's login
-    (``auth_time``, which refreshes keep) happened at most ``max_age_seconds`` ago."""
+    (``auth_time``, which refreshes keep) happened at most ``max_age_seconds`` ago and, for a
+    user with the second factor on, passed it too (``otp`` in its ``amr``, RFC 8176)."""
     if now - claims.auth_time > timedelta(seconds=max_age_seconds):
+        raise ReauthenticationRequired(max_age_seconds)
+    if mfa_enabled and "otp" not in claims.amr:
         raise ReauthenticationRequired(max_age_seconds)

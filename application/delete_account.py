@@ -28,7 +28,12 @@ class DeleteAccount:
         self._clock = clock
 
     async def execute(self, caller: Caller) -> None:
-        require_fresh_login(caller.claims, self._clock(), self._reauth_max_age_seconds)
+        require_fresh_login(
+            caller.claims,
+            self._clock(),
+            self._reauth_max_age_seconds,
+            mfa_enabled=caller.user.mfa_enabled,
+        )
         async with self._uow:
             await self._uow.repository(UserRepository).delete(caller.user.id)
             # Nothing but the id: consumers erase what they hold. No item.deleted for the

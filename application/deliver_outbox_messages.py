@@ -25,6 +25,7 @@ from application.account_emails import (
 )
 from application.clock import Clock, utc_now
 from application.ports import Notification, Notifier, Outbox, OutboxMessage, UnitOfWork
+from application.second_factor import MFA_NOTICES
 
 logger = logging.getLogger("users_items.outbox")
 
@@ -112,6 +113,9 @@ def notification_for(message: OutboxMessage, app_base_url: str) -> Notification:
             f"Hello {username},\n\nthe email address of your account was just changed from "
             "this one to another.\nIf it was not you, reset your password and contact us.\n"
         )
+    elif message.event_type in MFA_NOTICES:
+        subject, notice = MFA_NOTICES[message.event_type]
+        body = f"Hello {username},\n\n{notice}"
     else:
         raise UnknownEventType(f"no notification for event type {message.event_type!r}")
     return Notification(

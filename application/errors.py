@@ -147,3 +147,50 @@ class SessionNotFound(ApplicationError):
     def __init__(self, session_id: int) -> None:
         super().__init__(f"session {session_id} does not exist")
         self.session_id = session_id
+
+
+# The second factor (TOTP, RFC 6238) and recovery codes.
+
+
+class MfaRequired(ApplicationError):
+    """The password was right and the account has a second factor: no tokens yet. The client
+    sends ``mfa_token`` and a code to ``POST /auth/token/mfa``."""
+
+    def __init__(self, mfa_token: str) -> None:
+        super().__init__("a second factor is required")
+        self.mfa_token = mfa_token
+
+
+class InvalidMfaToken(ApplicationError):
+    """An ``mfa_token`` that is unknown, forged, expired or used (one answer for all)."""
+
+
+class WrongMfaLoginCode(ApplicationError):
+    """A code or recovery code at login that is wrong or was used already; the ``mfa_token``
+    stays usable until it expires."""
+
+
+class WrongMfaCode(ApplicationError):
+    """A code or recovery code given to confirm an account change that is wrong or used."""
+
+
+class MfaEnrolmentNotStarted(ApplicationError):
+    """A confirmation with no enrolment started (``POST /users/me/mfa/totp`` first)."""
+
+
+class MfaAlreadyEnabled(ApplicationError):
+    """The second factor is on already."""
+
+    def __init__(self) -> None:
+        super().__init__("the second factor is on already")
+
+
+class MfaNotEnabled(ApplicationError):
+    """The second factor is not on."""
+
+    def __init__(self) -> None:
+        super().__init__("the second factor is not on")
+
+
+class AdminMfaRequired(ApplicationError):
+    """ADMIN_MFA_REQUIRED: an administrator must turn the second factor on to administer."""

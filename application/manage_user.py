@@ -9,6 +9,7 @@ from typing import ClassVar
 from application.clock import Clock, utc_now
 from application.credentials import revoke_all_credentials
 from application.errors import (
+    AdminMfaRequired,
     ApplicationError,
     LastActiveAdmin,
     NotAdmin,
@@ -53,20 +54,31 @@ class ManageUser:
     (409) instead of both succeeding."""
 
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (
+        AdminMfaRequired,
         LastActiveAdmin,
         NotAdmin,
         UserNotFound,
         UsernameNotFound,
     )
 
-    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now, events: Events = NO_EVENTS) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock = utc_now,
+        events: Events = NO_EVENTS,
+        *,
+        admin_mfa_required: bool = False,
+    ) -> None:
         self._uow = uow
         self._events = events
         self._clock = clock
+        self._admin_mfa_required = admin_mfa_required
 
     async def execute(self, cmd: ManageUserCommand) -> User:
         if cmd.actor is not None and not cmd.actor.is_admin:
             raise NotAdmin
+        if cmd.actor is not None and self._admin_mfa_required and not cmd.actor.mfa_enabled:
+            raise AdminMfaRequired  # ADMIN_MFA_REQUIRED (the operator's CLI is not asked)
         async with self._uow:
             admins = set(await self._uow.repository(UserRepository).lock_active_admins())
             user = await self._find(cmd)

@@ -24,6 +24,9 @@ from application.ports import (
 from domain.user import User
 
 REFRESH_TOKEN_BYTES = 32  # 256 bits
+# RFC 8176 authentication method references: a password; a password and a one-time code.
+PASSWORD_ONLY: tuple[str, ...] = ("pwd",)
+PASSWORD_AND_OTP: tuple[str, ...] = ("pwd", "otp")
 
 
 def hash_token(token: str) -> str:
@@ -53,10 +56,15 @@ class TokenPairIssuer:
         self.clock = clock
 
     async def issue(
-        self, uow: UnitOfWork, user: User, family: StoredRefreshToken | None = None
+        self,
+        uow: UnitOfWork,
+        user: User,
+        family: StoredRefreshToken | None = None,
+        amr: tuple[str, ...] = PASSWORD_ONLY,
     ) -> TokenPair:
-        """A new pair: of a new family (a login) when ``family`` is None, else of the family of
-        ``family`` (a refresh), keeping that login's time and credentials version."""
+        """A new pair: of a new family (a login, authenticated by ``amr``) when ``family`` is
+        None, else of the family of ``family`` (a refresh), keeping that login's time,
+        credentials version and authentication methods."""
         refresh_token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
         now = self.clock()
         if family is None:
@@ -65,6 +73,7 @@ class TokenPairIssuer:
         else:
             family_id = family.family_id
             authenticated_at, version = family.authenticated_at, family.credentials_version
+            amr = family.amr
         await uow.repository(RefreshTokenRepository).add(
             NewRefreshToken(
                 token_hash=hash_refresh_token(refresh_token),
@@ -74,6 +83,7 @@ class TokenPairIssuer:
                 expires_at=now + self._refresh_ttl,
                 authenticated_at=authenticated_at,
                 credentials_version=version,
+                amr=amr,
             )
         )
         access = self._tokens.issue(
@@ -82,6 +92,7 @@ class TokenPairIssuer:
                 credentials_version=version,
                 auth_time=authenticated_at,
                 session_id=family_id,
+                amr=amr,
             )
         )
         return TokenPair(

@@ -52,7 +52,12 @@ class UpdateProfile:
             caller.user.email
         )
         if email_changes:
-            require_fresh_login(caller.claims, now, self._reauth_max_age_seconds)
+            require_fresh_login(
+                caller.claims,
+                now,
+                self._reauth_max_age_seconds,
+                mfa_enabled=caller.user.mfa_enabled,
+            )
         async with self._uow:
             user = await self._uow.repository(UserRepository).get(caller.user.id)
             if user is None:

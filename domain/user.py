@@ -56,3 +56,6 @@ class User:
     # one that is older is refused. A counter, not a timestamp, so that credentials issued
     # within the same second as the change still work.
     credentials_version: int = 0
+    # The second factor (TOTP) is on: logging in needs a code after the password, and a fresh
+    # login (step-up) is one that passed both. Kept by the second factor's repository.
+    mfa_enabled: bool = False

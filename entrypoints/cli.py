@@ -244,5 +244,17 @@ def revoke_admin(
     _set_admin(user, admin=False)
 
 
+@app.command("mfa-reset")
+def mfa_reset(
+    user: Annotated[str, typer.Argument(help="The username (case-insensitive).")],
+) -> None:
+    """Turn a user's second factor off (they lost both device and recovery codes): they log
+    in with the password alone, and a notice email is queued."""
+    settings = _settings()
+    _migrate_if_sqlite(settings, quiet=True)
+    found = _run(settings, lambda container: container.reset_second_factor().execute(user))
+    typer.echo(f"user {found.username} (id {found.id}): second factor turned off")
+
+
 def main() -> None:
     app()

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.argon2_hasher import Argon2PasswordHasher
-from adapters.jwt_tokens import JwtTokenService
+from adapters.fernet_secrets import FernetSecretBox
+from adapters.jwt_tokens import JwtMfaChallenges, JwtTokenService
 from adapters.limits_throttle import LimitsThrottle, storage_for
 from adapters.nats_events import NatsJetStreamPublisher, StreamOptions
 from adapters.notifiers import LoggingNotifier, SmtpNotifier
+from adapters.pyotp_totp import PyotpTotp
 from adapters.sqlalchemy.database import SqlAlchemyDatabase, fair_admission
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.health import SqlAlchemyDatabaseProbe
@@ -31,12 +33,16 @@ from application.add_item_to_user import AddItemToUser
 from application.authenticate_user import AuthenticateUser
 from application.change_password import ChangePassword
 from application.check_readiness import CheckReadiness
+from application.clock import utc_now
+from application.complete_mfa_login import CompleteMfaLogin
 from application.create_user import CreateUser
 from application.deactivate_user import DeactivateUser
 from application.delete_account import DeleteAccount
 from application.delete_item import DeleteItem
 from application.deliver_outbox_messages import DeliverOutboxMessages
+from application.disable_second_factor import DisableSecondFactor, ResetSecondFactor
 from application.end_sessions import EndAllSessions, EndSession
+from application.enrol_totp import ConfirmTotpEnrolment, StartTotpEnrolment
 from application.events import Events
 from application.export_account import ExportAccount
 from application.get_current_user import GetCurrentUser
@@ -61,6 +67,8 @@ from application.password_reset import ConfirmPasswordReset, RequestPasswordRese
 from application.ports import EventPublisher, Notifier
 from application.publish_events import PublishEvents
 from application.refresh_access_token import RefreshAccessToken
+from application.regenerate_recovery_codes import RegenerateRecoveryCodes
+from application.second_factor import SecondFactor
 from application.throttles import AccountThrottles
 from application.token_pairs import TokenPairIssuer
 from application.update_item import UpdateItem
@@ -157,6 +165,21 @@ class Container(containers.DeclarativeContainer):
     # Events are recorded (in the outbox) only when a broker is configured.
     events = providers.Singleton(Events, enabled=settings.provided.events_enabled)
     event_publisher = providers.Singleton(build_event_publisher, settings=settings)
+    # The second factor: TOTP codes, secrets encrypted at rest, login challenges. Its clock is
+    # a provider so the API tests can move it from one time step to the next.
+    mfa_clock = providers.Object(utc_now)
+    second_factor = providers.Singleton(
+        SecondFactor,
+        totp=providers.Singleton(PyotpTotp),
+        secret_box=providers.Singleton(FernetSecretBox, keys=settings.provided.mfa_encryption_keys),
+        clock=mfa_clock,
+    )
+    mfa_challenges = providers.Singleton(
+        JwtMfaChallenges,
+        secret=settings.provided.jwt_secret,
+        issuer=settings.provided.jwt_issuer,
+        audience=settings.provided.jwt_audience,
+    )
 
     # Use cases
     create_user = providers.Factory(
@@ -173,6 +196,16 @@ class Container(containers.DeclarativeContainer):
         hasher=password_hasher,
         issuer=token_pair_issuer,
         throttle=throttle,
+        challenges=mfa_challenges,
+    )
+    complete_mfa_login = providers.Factory(
+        CompleteMfaLogin,
+        uow=uow,
+        second_factor=second_factor,
+        challenges=mfa_challenges,
+        issuer=token_pair_issuer,
+        throttle=throttle,
+        emails=account_emails,
     )
     refresh_access_token = providers.Factory(RefreshAccessToken, uow=uow, issuer=token_pair_issuer)
     log_out = providers.Factory(LogOut, uow=uow)
@@ -227,10 +260,47 @@ class Container(containers.DeclarativeContainer):
     )
     end_session = providers.Factory(EndSession, uow=uow)
     end_all_sessions = providers.Factory(EndAllSessions, uow=uow)
-    manage_user = providers.Factory(ManageUser, uow=uow, events=events)
+    manage_user = providers.Factory(
+        ManageUser,
+        uow=uow,
+        events=events,
+        admin_mfa_required=settings.provided.effective_admin_mfa_required,
+    )
     list_sessions = providers.Factory(ListSessions, sessions=session_queries)
     export_account = providers.Factory(ExportAccount, items=item_queries, sessions=list_sessions)
-    list_all_users = providers.Factory(ListAllUsers, users=user_queries)
+    list_all_users = providers.Factory(
+        ListAllUsers,
+        users=user_queries,
+        admin_mfa_required=settings.provided.effective_admin_mfa_required,
+    )
+
+    # The second factor
+    start_totp_enrolment = providers.Factory(
+        StartTotpEnrolment,
+        uow=uow,
+        second_factor=second_factor,
+        reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
+    )
+    confirm_totp_enrolment = providers.Factory(
+        ConfirmTotpEnrolment, uow=uow, second_factor=second_factor, emails=account_emails
+    )
+    disable_second_factor = providers.Factory(
+        DisableSecondFactor,
+        uow=uow,
+        second_factor=second_factor,
+        emails=account_emails,
+        throttles=account_throttles,
+        reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
+    )
+    regenerate_recovery_codes = providers.Factory(
+        RegenerateRecoveryCodes,
+        uow=uow,
+        second_factor=second_factor,
+        emails=account_emails,
+        throttles=account_throttles,
+        reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
+    )
+    reset_second_factor = providers.Factory(ResetSecondFactor, uow=uow, emails=account_emails)
 
     check_readiness = providers.Factory(
         CheckReadiness, probes=providers.Dict(database=database_probe)

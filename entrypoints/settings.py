@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.argon2_hasher import DEFAULT_PARAMETERS, default_hash_concurrency
+from adapters.fernet_secrets import parse_keys
 from adapters.limits_throttle import Rate
 from adapters.sqlalchemy.engine import DEFAULT_DATABASE_URL, PoolOptions, to_async_url
 from application.deliver_outbox_messages import RetryPolicy
@@ -26,6 +27,8 @@ from application.throttles import (
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 MIN_PRODUCTION_SECRET_BYTES = 32
+# base64url of b"dev-only-insecure-mfa-key-000000": refused in production.
+DEFAULT_MFA_ENCRYPTION_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtbWZhLWtleS0wMDAwMDA="
 
 
 class Environment(StrEnum):
@@ -133,6 +136,13 @@ class Settings(BaseSettings):
     verification_email_max_per_user: int = Field(default=5, ge=1)
     verification_email_window_seconds: int = Field(default=3600, ge=1)
 
+    # The second factor: the keys its secrets are encrypted with (Fernet; comma-separated,
+    # newest first: the first encrypts, all decrypt), and whether admins must have it on.
+    mfa_encryption_key: str = DEFAULT_MFA_ENCRYPTION_KEY
+    admin_mfa_required: bool | None = Field(
+        default=None, description="by default true in production, else false"
+    )
+
     # Logs.
     log_format: LogFormat | None = Field(
         default=None, description="json or console; by default json in production, else console"
@@ -156,6 +166,7 @@ class Settings(BaseSettings):
             )
         if not self.app_base_url.startswith(("http://", "https://")):
             raise ValueError("APP_BASE_URL must be an http:// or https:// URL")
+        parse_keys(self.mfa_encryption_key)  # a clear ValueError for a key that is not one
         if self.environment is Environment.PRODUCTION:
             if self.jwt_secret == DEFAULT_JWT_SECRET:
                 raise ValueError(
@@ -167,7 +178,23 @@ class Settings(BaseSettings):
                     f"JWT_SECRET is shorter than {MIN_PRODUCTION_SECRET_BYTES} bytes; refusing to "
                     "start with ENVIRONMENT=production"
                 )
+            if DEFAULT_MFA_ENCRYPTION_KEY in self.mfa_encryption_keys:
+                raise ValueError(
+                    "MFA_ENCRYPTION_KEY is unset or the development default; set a Fernet key "
+                    "when ENVIRONMENT=production: python3 -c 'from cryptography.fernet import "
+                    "Fernet; print(Fernet.generate_key().decode())'"
+                )
         return self
+
+    @property
+    def mfa_encryption_keys(self) -> list[str]:
+        return parse_keys(self.mfa_encryption_key)
+
+    @property
+    def effective_admin_mfa_required(self) -> bool:
+        if self.admin_mfa_required is not None:
+            return self.admin_mfa_required
+        return self.environment is Environment.PRODUCTION
 
     @property
     def effective_log_format(self) -> LogFormat:

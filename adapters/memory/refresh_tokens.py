@@ -32,6 +32,7 @@ class InMemoryRefreshTokenRepository:
             authenticated_at=token.authenticated_at,
             credentials_version=token.credentials_version,
             id=self._state.next_id("refresh_tokens"),
+            amr=token.amr,
         )
 
     async def get(self, token_hash: str) -> StoredRefreshToken | None:
@@ -52,6 +53,11 @@ class InMemoryRefreshTokenRepository:
 
     async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
         self._revoke(lambda stored: stored.user_id == user_id, now)
+
+    async def revoke_other_families(self, user_id: int, family_id: str, now: datetime) -> None:
+        self._revoke(
+            lambda stored: stored.user_id == user_id and stored.family_id != family_id, now
+        )
 
     async def revoke_session(self, user_id: int, session_id: int, now: datetime) -> bool:
         family = [t for t in self._state.refresh_tokens.values() if t.user_id == user_id]

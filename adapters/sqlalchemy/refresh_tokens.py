@@ -24,6 +24,7 @@ _COLUMNS = (
     refresh_tokens.c.authenticated_at,
     refresh_tokens.c.credentials_version,
     refresh_tokens.c.id,
+    refresh_tokens.c.amr,
 )
 
 
@@ -39,6 +40,7 @@ def _stored(row: Any) -> StoredRefreshToken:
         authenticated_at=utc(row.authenticated_at),
         credentials_version=row.credentials_version,
         id=row.id,
+        amr=tuple(row.amr.split()),
     )
 
 
@@ -57,6 +59,7 @@ class SqlAlchemyRefreshTokenRepository:
                 expires_at=token.expires_at,
                 authenticated_at=token.authenticated_at,
                 credentials_version=token.credentials_version,
+                amr=" ".join(token.amr),
             )
         )
 
@@ -92,6 +95,11 @@ class SqlAlchemyRefreshTokenRepository:
 
     async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
         await self._revoke(refresh_tokens.c.user_id == user_id, now)
+
+    async def revoke_other_families(self, user_id: int, family_id: str, now: datetime) -> None:
+        await self._revoke(
+            (refresh_tokens.c.user_id == user_id) & (refresh_tokens.c.family_id != family_id), now
+        )
 
     async def revoke_session(self, user_id: int, session_id: int, now: datetime) -> bool:
         first = refresh_tokens.alias("first")

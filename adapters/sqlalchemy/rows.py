@@ -21,6 +21,7 @@ USER_COLUMNS = (
     users.c.email_verified,
     users.c.is_admin,
     users.c.credentials_version,
+    users.c.mfa_enabled,
 )
 ITEM_COLUMNS = (
     items.c.id,
@@ -59,6 +60,7 @@ def user_from_row(row: Sequence[Any]) -> User:
         email_verified=row[6],
         is_admin=row[7],
         credentials_version=row[8],
+        mfa_enabled=row[9],
     )
 
 

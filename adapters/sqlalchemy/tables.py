@@ -55,6 +55,8 @@ users = Table(
     # domain.user.User.credentials_version: bumped when credentials change; tokens of an older
     # version are refused.
     Column("credentials_version", Integer(), nullable=False, server_default="0"),
+    # The second factor is on (domain.user.User.mfa_enabled); its secret lives in user_mfa.
+    Column("mfa_enabled", Boolean(), nullable=False, server_default=false()),
     sqlite_autoincrement=True,
 )
 # Case-insensitive uniqueness: the database, not a prior SELECT, decides a race. Usernames are
@@ -102,6 +104,8 @@ refresh_tokens = Table(
     # refresh never makes a login fresh), and the user's credentials version at that login.
     Column("authenticated_at", DateTime(timezone=True), nullable=False),
     Column("credentials_version", Integer(), nullable=False, server_default="0"),
+    # How that login authenticated (RFC 8176 `amr`, space-separated): refreshes keep it.
+    Column("amr", String(32), nullable=False, server_default="pwd"),
     sqlite_autoincrement=True,
 )
 Index("uq_refresh_tokens_token_hash", refresh_tokens.c.token_hash, unique=True)
@@ -163,3 +167,33 @@ Index(
 )
 # "No earlier undelivered row of the same key": WHERE ordering_key = ? AND id < ?.
 Index("ix_outbox_ordering_key_id", outbox.c.ordering_key, outbox.c.id)
+
+# The second factor (TOTP, RFC 6238): one row per user who started an enrolment. The secret is
+# stored only encrypted (Fernet, MFA_ENCRYPTION_KEY); `last_step` is the newest time step whose
+# code was accepted (a code is accepted once: an UPDATE ... WHERE last_step < :step decides);
+# `generation` counts completed second-factor logins (an mfa_token names the generation it
+# was issued at, so it dies with the first code accepted).
+user_mfa = Table(
+    "user_mfa",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_ciphertext", Text(), nullable=False),
+    Column("enabled", Boolean(), nullable=False, server_default=false()),
+    Column("last_step", BigInteger(), nullable=False, server_default="-1"),
+    Column("generation", Integer(), nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("enabled_at", DateTime(timezone=True), nullable=True),
+)
+
+# Recovery codes: only a SHA-256 of each (hex, keyed by the user id), single use.
+mfa_recovery_codes = Table(
+    "mfa_recovery_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("uq_mfa_recovery_codes_code_hash", mfa_recovery_codes.c.code_hash, unique=True)
+Index("ix_mfa_recovery_codes_user_id", mfa_recovery_codes.c.user_id)

@@ -16,6 +16,7 @@ class NewRefreshToken:
     expires_at: datetime
     authenticated_at: datetime  # when the family's login happened (the auth_time claim)
     credentials_version: int  # the user's at that login; a later change voids the family
+    amr: tuple[str, ...] = ("pwd",)  # how the family's login authenticated (RFC 8176)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class StoredRefreshToken:
     credentials_version: int
     # The row's id; a session (a family) is named by the id of its first token.
     id: int = 0
+    amr: tuple[str, ...] = ("pwd",)
 
 
 class RefreshTokenRepository(Protocol):
@@ -50,6 +52,11 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_all_for_user(self, user_id: int, now: datetime) -> None:
         """Revoke every token of every family of the user that is not revoked yet."""
+        ...
+
+    async def revoke_other_families(self, user_id: int, family_id: str, now: datetime) -> None:
+        """Revoke every token of the user's families but ``family_id`` (every other
+        session)."""
         ...
 
     async def revoke_session(self, user_id: int, session_id: int, now: datetime) -> bool:

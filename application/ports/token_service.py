@@ -21,6 +21,9 @@ class AccessClaims:
     credentials_version: int  # the user's when the token's login happened
     auth_time: datetime  # when that login happened (RFC 9470); refreshes keep it
     session_id: str  # the refresh-token family of that login
+    # How that login authenticated (RFC 8176): ("pwd",), or ("pwd", "otp") after a second
+    # factor; refreshes keep it, as they keep auth_time.
+    amr: tuple[str, ...] = ("pwd",)
 
 
 class TokenService(Protocol):

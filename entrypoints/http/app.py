@@ -25,12 +25,12 @@ from entrypoints.http.middleware import (
 from entrypoints.http.observability import RequestObservabilityMiddleware
 from entrypoints.http.openapi import build_schema
 from entrypoints.http.problems import REQUEST_ID_HEADER, install_problem_handlers
-from entrypoints.http.routers import account, admin, auth, health, items, metrics, users
+from entrypoints.http.routers import account, admin, auth, health, items, metrics, mfa, users
 
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Every router module of the API, in the order of the schema's paths. Each has its `router` and
 # the `TAG` (name and description) its operations are listed under in the docs.
-ROUTER_MODULES = (users, account, items, auth, admin, health, metrics)
+ROUTER_MODULES = (users, account, mfa, items, auth, admin, health, metrics)
 ROUTERS = tuple(module.router for module in ROUTER_MODULES)
 OPENAPI_TAGS = [module.TAG for module in ROUTER_MODULES]
 

@@ -1,8 +1,9 @@
 """RFC 9457 problem details: the one table that maps errors to HTTP statuses, and the handlers.
 
 Every 4xx/5xx leaves the service as ``application/problem+json`` with ``type``, ``title``,
-``status`` and ``detail``; ``type`` is ``about:blank``, so ``title`` is the status phrase and
-``detail`` says what happened.
+``status`` and ``detail``; ``type`` is ``about:blank`` (but for the login's
+``urn:users-items:problem:mfa-required``), so ``title`` is the status phrase and ``detail`` says
+what happened.
 """
 
 from __future__ import annotations
@@ -23,13 +24,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ExceptionHandler
 
 from application.errors import (
+    AdminMfaRequired,
     ApplicationError,
     EmailAlreadyVerified,
     InvalidAccountToken,
     InvalidCredentials,
+    InvalidMfaToken,
     InvalidRefreshToken,
     ItemNotFound,
     LastActiveAdmin,
+    MfaAlreadyEnabled,
+    MfaEnrolmentNotStarted,
+    MfaNotEnabled,
+    MfaRequired,
     NotAdmin,
     NotAuthenticated,
     NotReady,
@@ -44,11 +51,14 @@ from application.errors import (
     UserAlreadyExists,
     UsernameNotFound,
     UserNotFound,
+    WrongMfaCode,
+    WrongMfaLoginCode,
     WrongPassword,
 )
 from entrypoints.http.security_headers import security_headers
 
 PROBLEM_JSON = "application/problem+json"
+MFA_REQUIRED_TYPE = "urn:users-items:problem:mfa-required"
 REQUEST_ID_HEADER = "X-Request-ID"
 _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _INT32_MAX = 2**31 - 1
@@ -87,6 +97,22 @@ class Problem(BaseModel):
     detail: str = Field(max_length=2000, description="What happened, as a sentence.")
 
 
+class MfaRequiredProblem(Problem):
+    """The password was right; the account has a second factor."""
+
+    type: str = Field(
+        default=MFA_REQUIRED_TYPE,
+        max_length=200,
+        json_schema_extra={"format": "uri-reference"},
+        examples=[MFA_REQUIRED_TYPE],
+    )
+    mfa_token: str = Field(
+        max_length=2000,
+        description="Send it with a code to `POST /auth/token/mfa` within 5 minutes; it works "
+        "until a code is accepted with it.",
+    )
+
+
 class ProblemWithErrors(Problem):
     errors: list[FieldError] = Field(min_length=1, max_length=MAX_VALIDATION_ERRORS)
 
@@ -110,10 +136,11 @@ def problem(
     detail: str,
     *,
     headers: Mapping[str, str] | None = None,
+    problem_type: str = "about:blank",
     **extensions: Any,
 ) -> JSONResponse:
     body = {
-        "type": "about:blank",
+        "type": problem_type,
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -131,6 +158,7 @@ class _Mapping:
     headers: Mapping[str, str | Callable[[Any], str]] = field(default_factory=dict)
     extensions: Callable[[Any], dict[str, Any]] | None = None
     model: type[Problem] = Problem
+    type: str = "about:blank"  # RFC 9457's problem type URI
 
 
 _RETRY_SOON = {"Retry-After": "1"}
@@ -266,6 +294,64 @@ ERROR_STATUSES: dict[type[ApplicationError], _Mapping] = {
         lambda e: f"You have no session {e.session_id}.",
         "The caller has no session with this id.",
     ),
+    MfaRequired: _Mapping(
+        401,
+        lambda e: (
+            "The password is right; now send a code of the second factor with mfa_token "
+            "to POST /auth/token/mfa."
+        ),
+        "The password is right and the account has a second factor: no tokens yet; "
+        "`mfa_token` goes to `POST /auth/token/mfa` with a code.",
+        headers=_BEARER_CHALLENGE,
+        extensions=lambda e: {"mfa_token": e.mfa_token},
+        model=MfaRequiredProblem,
+        type=MFA_REQUIRED_TYPE,
+    ),
+    InvalidMfaToken: _Mapping(
+        401,
+        lambda e: "The mfa_token is unknown, expired or already used; log in again.",
+        "The `mfa_token` is unknown, expired (5 minutes) or already used.",
+        headers=_BEARER_CHALLENGE,
+    ),
+    WrongMfaLoginCode: _Mapping(
+        401,
+        lambda e: "The code is not right; try again with the same mfa_token.",
+        "The code or recovery code is wrong or used already (it counts as a failed login); "
+        "the `mfa_token` stays usable until it expires.",
+        headers=_BEARER_CHALLENGE,
+    ),
+    WrongMfaCode: _Mapping(
+        400,
+        lambda e: "The code is not right.",
+        "The code or recovery code is wrong or used already.",
+    ),
+    MfaEnrolmentNotStarted: _Mapping(
+        400,
+        lambda e: "No second-factor enrolment is started; POST /users/me/mfa/totp first.",
+        "No enrolment was started (`POST /users/me/mfa/totp`).",
+    ),
+    MfaAlreadyEnabled: _Mapping(
+        409,
+        lambda e: "The second factor is on already.",
+        "The second factor is on already; `errors` names it.",
+        extensions=lambda e: {"errors": [{"field": "mfa_enabled", "message": "is on already"}]},
+        model=ProblemWithErrors,
+    ),
+    MfaNotEnabled: _Mapping(
+        409,
+        lambda e: "The second factor is not on.",
+        "The second factor is not on; `errors` names it.",
+        extensions=lambda e: {"errors": [{"field": "mfa_enabled", "message": "is not on"}]},
+        model=ProblemWithErrors,
+    ),
+    AdminMfaRequired: _Mapping(
+        403,
+        lambda e: (
+            "Administrators must turn on the second factor first: POST /users/me/mfa/totp, "
+            "then confirm a code."
+        ),
+        "ADMIN_MFA_REQUIRED: the admin has no second factor; turn it on to administer.",
+    ),
     NotReady: _Mapping(
         503,
         lambda e: f"Not ready: {e.failing}.",
@@ -324,7 +410,13 @@ async def _application_error(request: Request, error: ApplicationError) -> JSONR
     headers = {
         name: value(error) if callable(value) else value for name, value in mapping.headers.items()
     }
-    return problem(mapping.status, mapping.detail(error), headers=headers, **extensions)
+    return problem(
+        mapping.status,
+        mapping.detail(error),
+        headers=headers,
+        problem_type=mapping.type,
+        **extensions,
+    )
 
 
 def _field_name(location: Sequence[Any]) -> str:
@@ -426,6 +518,7 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 PROBLEM_MODELS: tuple[type[Problem], ...] = (
     Problem,
+    MfaRequiredProblem,
     ProblemWithErrors,
     ReadinessProblem,
     UnexpectedProblem,
@@ -443,7 +536,11 @@ def problem_responses(mappings: Iterable[_Mapping]) -> dict[str, dict[str, Any]]
     for status in sorted(by_status):
         rows = by_status[status]
         descriptions = list(dict.fromkeys(row.description for row in rows))
-        models = list(dict.fromkeys(row.model for row in rows))
+        # The most specific body first: a generated client tries the alternatives in order,
+        # and a plain Problem would also parse an MfaRequiredProblem (losing its mfa_token).
+        models = sorted(
+            dict.fromkeys(row.model for row in rows), key=lambda model: -len(model.model_fields)
+        )
         refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
         response: dict[str, Any] = {
             "description": " ".join(descriptions)

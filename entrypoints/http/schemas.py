@@ -232,6 +232,7 @@ class UserPrivate(UserPublic):
     email: Annotated[str, Field(max_length=EMAIL_MAX_LENGTH, json_schema_extra={"format": "email"})]
     email_verified: bool
     is_admin: bool
+    mfa_enabled: bool = Field(description="the second factor (TOTP) is on")
 
 
 class ItemOut(BaseModel):

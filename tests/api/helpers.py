@@ -22,7 +22,7 @@ JWT_ISSUER = JWT_AUDIENCE = "users-items"
 MIB_PLUS_ONE = 1024 * 1024 + 1
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 USER_PUBLIC_FIELDS = {"id", "username", "is_active", "created_at"}
-USER_PRIVATE_FIELDS = USER_PUBLIC_FIELDS | {"email", "email_verified", "is_admin"}
+USER_PRIVATE_FIELDS = USER_PUBLIC_FIELDS | {"email", "email_verified", "is_admin", "mfa_enabled"}
 ITEM_FIELDS = {"id", "title", "description", "owner_id", "created_at"}
 
 

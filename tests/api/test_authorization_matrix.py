@@ -41,6 +41,7 @@ from tests.api.helpers import (
 PUBLIC = {
     ("post", "/users"),
     ("post", "/auth/token"),
+    ("post", "/auth/token/mfa"),  # the mfa_token in the body is the credential
     ("post", "/auth/refresh"),
     ("post", "/auth/logout"),
     ("post", "/auth/verify-email"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -14,6 +15,7 @@ from adapters.sqlalchemy.database import SqlAlchemyDatabase
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.ports import UserRepository
+from application.ports.second_factor import MfaRepository
 from domain.user import User
 from entrypoints.cli import app
 
@@ -192,6 +194,7 @@ def test_an_unreachable_database_is_one_line(monkeypatch: pytest.MonkeyPatch) ->
         (["deactivate-user"], "Deactivate a user"),
         (["grant-admin"], "Make a user an administrator"),
         (["revoke-admin"], "refused for the last active administrator"),
+        (["mfa-reset"], "Turn a user's second factor off"),
     ],
 )
 def test_every_command_has_help(command: list[str], says: str) -> None:
@@ -247,3 +250,43 @@ def test_admins_are_created_granted_and_revoked_but_never_the_last(cli_database:
     unknown = runner.invoke(app, ["grant-admin", _name()])
     assert unknown.exit_code == 1
     assert "no user is called" in _one_line_error(unknown)
+
+
+def _turn_mfa_on(url: str, user_id: int) -> None:
+    async def turn_on() -> None:
+        engine = create_engine(url)
+        try:
+            async with SqlAlchemyUnitOfWork(SqlAlchemyDatabase(engine)) as uow:
+                mfa = uow.repository(MfaRepository)
+                await mfa.start_enrolment(user_id, "sealed", datetime.now(UTC))
+                assert await mfa.enable(user_id, 1, datetime.now(UTC))
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(turn_on())
+
+
+def test_mfa_reset_turns_the_second_factor_off(cli_database: str) -> None:
+    username = _name()
+    assert _create(username).exit_code == 0
+    user = _stored(cli_database, username)
+    assert user is not None
+    _turn_mfa_on(cli_database, user.id)
+    on = _stored(cli_database, username)
+    assert on is not None
+    assert on.mfa_enabled
+
+    reset = runner.invoke(app, ["mfa-reset", username.upper()])
+    again = runner.invoke(app, ["mfa-reset", username])
+    unknown = runner.invoke(app, ["mfa-reset", "nobody_here"])
+
+    assert reset.exit_code == 0, reset.output
+    assert f"user {username} (id {user.id}): second factor turned off" in reset.stdout
+    off = _stored(cli_database, username)
+    assert off is not None
+    assert not off.mfa_enabled
+    assert again.exit_code == 1
+    assert _one_line_error(again) == "users-items: the second factor is not on"
+    assert unknown.exit_code == 1
+    assert _one_line_error(unknown) == "users-items: no user is called 'nobody_here'"

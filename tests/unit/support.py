@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from limits.aio.storage import MemoryStorage, Storage
 
-from adapters.jwt_tokens import JwtTokenService
+from adapters.jwt_tokens import JwtMfaChallenges, JwtTokenService
 from adapters.limits_throttle import LimitsThrottle, Rate
 from adapters.memory import (
     InMemoryDatabase,
@@ -46,6 +46,10 @@ PLACEHOLDER_HASH = "not-a-real-hash"  # for users who never log in
 
 def make_tokens(secret: str = TEST_JWT_SECRET) -> JwtTokenService:
     return JwtTokenService(secret=secret, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=TTL_SECONDS)
+
+
+def make_challenges(secret: str = TEST_JWT_SECRET) -> JwtMfaChallenges:
+    return JwtMfaChallenges(secret=secret, issuer=ISSUER, audience=AUDIENCE)
 
 
 def claims_for(user_id: int, credentials_version: int = 0) -> AccessClaims:

@@ -8,7 +8,13 @@ from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.authenticate_user import AuthenticateUser, AuthenticateUserCommand
 from application.errors import InvalidCredentials
 from domain.user import User
-from tests.unit.support import TTL_SECONDS, add_user, make_issuer, make_throttle
+from tests.unit.support import (
+    TTL_SECONDS,
+    add_user,
+    make_challenges,
+    make_issuer,
+    make_throttle,
+)
 
 PASSWORD = "correct horse"
 
@@ -17,7 +23,9 @@ PASSWORD = "correct horse"
 def authenticate(
     db: InMemoryDatabase, hasher: Argon2PasswordHasher, tokens: JwtTokenService
 ) -> AuthenticateUser:
-    return AuthenticateUser(InMemoryUnitOfWork(db), hasher, make_issuer(tokens), make_throttle())
+    return AuthenticateUser(
+        InMemoryUnitOfWork(db), hasher, make_issuer(tokens), make_throttle(), make_challenges()
+    )
 
 
 async def ada(

@@ -22,7 +22,9 @@ from entrypoints.http.problems import mapping_for_class
 # Raises NotAuthenticated in verify(), which only GetCurrentUser calls; GetCurrentUser declares
 # it. Declaring it here would document a 401 "bad access token" on login and refresh, which
 # only issue tokens.
-UNDECLARED = {"JwtTokenService"}
+UNDECLARED = {"JwtTokenService", "JwtMfaChallenges"}
+# JwtMfaChallenges raises InvalidMfaToken in read(), which only CompleteMfaLogin calls (and
+# declares); declared here it would document "bad mfa_token" on the password login.
 
 
 def _provided_classes() -> list[type[Any]]:

@@ -19,6 +19,7 @@ from tests.unit.support import (
     MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
     MAX_FAILURES_PER_ADDRESS,
     add_user,
+    make_challenges,
     make_issuer,
     make_throttle,
     stored_user,
@@ -68,7 +69,9 @@ def authenticate(
     tokens: JwtTokenService,
     throttle: LimitsThrottle,
 ) -> AuthenticateUser:
-    return AuthenticateUser(InMemoryUnitOfWork(db), counting, make_issuer(tokens), throttle)
+    return AuthenticateUser(
+        InMemoryUnitOfWork(db), counting, make_issuer(tokens), throttle, make_challenges()
+    )
 
 
 async def add_ada(db: InMemoryDatabase, hasher: Argon2PasswordHasher) -> int:
@@ -166,7 +169,7 @@ async def test_a_hash_with_old_parameters_is_upgraded_on_login(
     try:
         ada = await add_user(db, "ada", hashed_password=await weak.hash(PASSWORD))
         authenticate = AuthenticateUser(
-            InMemoryUnitOfWork(db), current, make_issuer(tokens), make_throttle()
+            InMemoryUnitOfWork(db), current, make_issuer(tokens), make_throttle(), make_challenges()
         )
 
         await authenticate.execute(attempt("ada", PASSWORD))
@@ -193,7 +196,7 @@ async def test_a_wrong_password_leaves_an_old_hash_alone(
         old_hash = await weak.hash(PASSWORD)
         ada = await add_user(db, "ada", hashed_password=old_hash)
         authenticate = AuthenticateUser(
-            InMemoryUnitOfWork(db), hasher, make_issuer(tokens), make_throttle()
+            InMemoryUnitOfWork(db), hasher, make_issuer(tokens), make_throttle(), make_challenges()
         )
 
         with pytest.raises(InvalidCredentials):

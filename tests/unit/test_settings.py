@@ -1,18 +1,29 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from adapters.limits_throttle import Rate
-from entrypoints.settings import DEFAULT_JWT_SECRET, Environment, Settings
+from entrypoints.settings import (
+    DEFAULT_JWT_SECRET,
+    DEFAULT_MFA_ENCRYPTION_KEY,
+    Environment,
+    Settings,
+)
 
 STRONG_SECRET = "s" * 32
 
 
+MFA_KEY = Fernet.generate_key().decode()
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ENVIRONMENT", "JWT_SECRET", "DATABASE_URL"):
+    for name in ("ENVIRONMENT", "JWT_SECRET", "DATABASE_URL", "ADMIN_MFA_REQUIRED"):
         monkeypatch.delenv(name, raising=False)
+    # A real key, so that production settings load; the tests of the key unset it.
+    monkeypatch.setenv("MFA_ENCRYPTION_KEY", MFA_KEY)
 
 
 def settings() -> Settings:
@@ -142,3 +153,48 @@ def test_the_server_guards_are_settings(monkeypatch: pytest.MonkeyPatch) -> None
 
     assert settings().server_header_timeout_seconds == 2.5
     assert settings().server_max_connections == 64
+
+
+@pytest.mark.parametrize(
+    "key", [None, DEFAULT_MFA_ENCRYPTION_KEY, f"{MFA_KEY},{DEFAULT_MFA_ENCRYPTION_KEY}"]
+)
+def test_production_refuses_to_start_without_an_mfa_encryption_key(
+    monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("JWT_SECRET", STRONG_SECRET)
+    if key is None:
+        monkeypatch.delenv("MFA_ENCRYPTION_KEY")
+    else:
+        monkeypatch.setenv("MFA_ENCRYPTION_KEY", key)
+    with pytest.raises(ValidationError, match="MFA_ENCRYPTION_KEY"):
+        settings()
+
+
+def test_mfa_encryption_keys_rotate_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    new = Fernet.generate_key().decode()
+    monkeypatch.setenv("MFA_ENCRYPTION_KEY", f" {new} ,{MFA_KEY}")
+    assert settings().mfa_encryption_keys == [new, MFA_KEY]
+    monkeypatch.setenv("MFA_ENCRYPTION_KEY", "not-a-key")
+    with pytest.raises(ValidationError, match="MFA_ENCRYPTION_KEY: key 1 is not a Fernet key"):
+        settings()
+
+
+@pytest.mark.parametrize(
+    ("environment", "setting", "expected"),
+    [
+        ("production", None, True),
+        ("development", None, False),
+        ("test", None, False),
+        ("production", "false", False),
+        ("development", "true", True),
+    ],
+)
+def test_admins_need_the_second_factor_by_default_in_production_only(
+    monkeypatch: pytest.MonkeyPatch, environment: str, setting: str | None, expected: bool
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", environment)
+    monkeypatch.setenv("JWT_SECRET", STRONG_SECRET)
+    if setting is not None:
+        monkeypatch.setenv("ADMIN_MFA_REQUIRED", setting)
+    assert settings().effective_admin_mfa_required is expected

@@ -11,11 +11,18 @@ Not part of the service's packages (it imports a package that exists only once g
 from __future__ import annotations
 
 import sys
+import time
 from http import HTTPStatus
 from typing import TypeVar
 
+import pyotp
 from users_items_client import AuthenticatedClient, Client
-from users_items_client.api.auth import create_access_token, log_out, refresh_access_token
+from users_items_client.api.auth import (
+    complete_mfa_login,
+    create_access_token,
+    log_out,
+    refresh_access_token,
+)
 from users_items_client.api.items import (
     add_item_to_user,
     delete_item,
@@ -23,17 +30,26 @@ from users_items_client.api.items import (
     list_user_items,
     update_item,
 )
+from users_items_client.api.second_factor import (
+    confirm_totp_enrolment,
+    disable_second_factor,
+    start_totp_enrolment,
+)
 from users_items_client.api.users import create_user, get_current_user, get_user
 from users_items_client.models import (
+    CodeBody,
     Item,
     ItemCreate,
     ItemPage,
     ItemUpdate,
     LoginForm,
+    MfaRequiredProblem,
+    NewRecoveryCodes,
     Problem,
     ProblemWithErrors,
     RefreshTokenBody,
     Token,
+    TotpEnrolment,
     UserCreate,
     UserPrivate,
     UserPublic,
@@ -162,7 +178,63 @@ def main(base_url: str) -> None:
         client=client, body=RefreshTokenBody(refresh_token=token.refresh_token)
     )
     check(expect(after, Problem).status == 401, "refresh after logout")
+
+    second_factor(client, base_url)
     print("scenario passed")
+
+
+def second_factor(client: Client, base_url: str) -> None:
+    """Carol turns the second factor on, with codes computed from the secret the API returned,
+    then logs in with her password and a code, and turns it off again."""
+    sign_up(client, "carol")
+    as_carol = AuthenticatedClient(
+        base_url=base_url,
+        token=log_in(client, "carol").access_token,
+        raise_on_unexpected_status=True,
+    )
+    enrolment = expect(start_totp_enrolment.sync(client=as_carol), TotpEnrolment)
+    check(enrolment.otpauth_uri.startswith("otpauth://totp/users-items:carol?"), "otpauth URI")
+    totp = pyotp.TOTP(enrolment.secret)
+    now = time.time()
+    confirmed = confirm_totp_enrolment.sync(client=as_carol, body=CodeBody(code=totp.at(now)))
+    check(len(expect(confirmed, NewRecoveryCodes).recovery_codes) == 10, "10 recovery codes")
+    check(expect(get_current_user.sync(client=as_carol), UserPrivate).mfa_enabled, "on")
+
+    # The password alone gives no tokens now: a typed 401 with the mfa_token.
+    challenge = create_access_token.sync(
+        client=client, body=LoginForm(username="carol", password=PASSWORD)
+    )
+    mfa_token = expect(challenge, MfaRequiredProblem).mfa_token
+    check(
+        expect(challenge, MfaRequiredProblem).type_ == "urn:users-items:problem:mfa-required",
+        "mfa-required",
+    )
+    # The confirming step's code is spent; the next step's is accepted (one step either side).
+    # The request body is a oneOf (a code or a recovery code), which the generator types as Any.
+    window = {totp.at(now + steps * 30) for steps in (-1, 0, 1, 2)}
+    wrong_code = next(
+        code for code in ("000000", "111111", "222222", "333333", "444444") if code not in window
+    )
+    wrong = complete_mfa_login.sync(
+        client=client, body={"mfa_token": mfa_token, "code": wrong_code}
+    )
+    check(expect(wrong, Problem).status == 401, "a wrong code")
+    token = expect(
+        complete_mfa_login.sync(
+            client=client, body={"mfa_token": mfa_token, "code": totp.at(now + 30)}
+        ),
+        Token,
+    )
+    as_carol = AuthenticatedClient(
+        base_url=base_url, token=token.access_token, raise_on_unexpected_status=True
+    )
+    # Off again, with a code: the login is fresh and passed both factors.
+    off = disable_second_factor.sync_detailed(
+        client=as_carol,
+        body={"recovery_code": expect(confirmed, NewRecoveryCodes).recovery_codes[0]},
+    )
+    check(off.status_code == HTTPStatus.NO_CONTENT, f"off: {off.status_code}")
+    check(not expect(get_current_user.sync(client=as_carol), UserPrivate).mfa_enabled, "off")
 
 
 if __name__ == "__main__":

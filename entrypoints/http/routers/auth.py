@@ -5,9 +5,18 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request, Response, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from application.authenticate_user import AuthenticateUser, AuthenticateUserCommand
+from application.complete_mfa_login import CompleteMfaLogin, CompleteMfaLoginCommand
 from application.log_out import LogOut
 from application.password_reset import (
     ConfirmPasswordReset,
@@ -22,6 +31,12 @@ from domain.user import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from entrypoints.container import Container
 from entrypoints.http.dependencies import client_address
 from entrypoints.http.injection import provided
+from entrypoints.http.routers.mfa import (
+    ONE_OF_CODE_OR_RECOVERY_CODE,
+    OptionalRecoveryCode,
+    OptionalTotpCode,
+    exactly_one_code,
+)
 from entrypoints.http.schemas import (
     INT32_MAX,
     AccountToken,
@@ -31,6 +46,7 @@ from entrypoints.http.schemas import (
     Text,
     UserPrivate,
     login_identifier,
+    not_null,
 )
 
 TAG = {
@@ -102,6 +118,31 @@ class Token(BaseModel):
     )
 
 
+class MfaLogin(RequestModel):
+    """The ``mfa_token`` of the password step, and a code from the app or a recovery code
+    (exactly one of the two)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"mfa_token": "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl", "code": "123456"}],
+            "oneOf": ONE_OF_CODE_OR_RECOVERY_CODE,
+        }
+    )
+
+    mfa_token: Annotated[
+        str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[A-Za-z0-9_.-]+$")
+    ]
+    code: OptionalTotpCode = None
+    recovery_code: OptionalRecoveryCode = None
+
+    _present_fields_not_null = field_validator("code", "recovery_code")(not_null)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "MfaLogin":
+        exactly_one_code(self.code, self.recovery_code)
+        return self
+
+
 class TokenBody(RequestModel):
     """The token of a verification link (``/verify-email?token=...``)."""
 
@@ -149,10 +190,36 @@ async def create_access_token(
     """The OAuth2 password grant. `username` is a username or an email address. Unknown
     user, wrong password and inactive account get one answer (401); failed logins are
     counted per account and address and per address, and past the limits answer 429 with
-    `Retry-After`."""
+    `Retry-After`. For an account with the second factor on, the right password gets 401
+    `urn:users-items:problem:mfa-required` with an `mfa_token` for `POST /auth/token/mfa`."""
     pair = await authenticate_user.execute(
         AuthenticateUserCommand(
             login=form.username, password=form.password, client_address=client_address(request)
+        )
+    )
+    return _token(pair)
+
+
+@router.post(
+    "/token/mfa",
+    operation_id="complete_mfa_login",
+    summary="Log in, second step: the mfa_token and a code (or a recovery code) for a token pair",
+)
+async def complete_mfa_login(
+    body: MfaLogin,
+    request: Request,
+    complete: Annotated[CompleteMfaLogin, provided(Container.complete_mfa_login)],
+) -> Token:
+    """For an account with the second factor on, `POST /auth/token` answers a right password
+    with 401 `urn:users-items:problem:mfa-required` and an `mfa_token`: send it here with the
+    app's current code, within 5 minutes. A wrong code is 401 and the `mfa_token` stays usable;
+    wrong codes count as failed logins (429 past the limits)."""
+    pair = await complete.execute(
+        CompleteMfaLoginCommand(
+            mfa_token=body.mfa_token,
+            code=body.code,
+            recovery_code=body.recovery_code,
+            client_address=client_address(request),
         )
     )
     return _token(pair)
