@@ -14,6 +14,7 @@ from application.errors import (
     UsernameNotFound,
     WrongMfaCode,
 )
+from application.events import NO_EVENTS, USER_MFA_DISABLED, Events
 from application.get_current_user import Caller
 from application.ports import UnitOfWork, UserRepository
 from application.ports.second_factor import MfaRepository
@@ -46,8 +47,10 @@ class DisableSecondFactor:
         emails: AccountEmails,
         throttles: AccountThrottles,
         reauth_max_age_seconds: int,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._uow = uow
+        self._events = events
         self._second_factor = second_factor
         self._emails = emails
         self._throttles = throttles
@@ -74,8 +77,7 @@ class DisableSecondFactor:
                 raise WrongMfaCode  # the reservation stays counted as a failed login
             await self._uow.repository(MfaRepository).disable(user_id)
             await self._emails.queue(self._uow, MFA_DISABLED, caller.user)
-            # EVENT user.mfa_disabled: record it here, in this transaction (issue 18's outbox
-            # events), with data {"user_id": user_id} only.
+            await self._events.record(self._uow, USER_MFA_DISABLED, user_id)
             await self._uow.commit()
         await attempt.succeeded()
 
@@ -87,9 +89,10 @@ class ResetSecondFactor:
 
     raises: ClassVar[tuple[type[ApplicationError], ...]] = (MfaNotEnabled, UsernameNotFound)
 
-    def __init__(self, uow: UnitOfWork, emails: AccountEmails) -> None:
+    def __init__(self, uow: UnitOfWork, emails: AccountEmails, events: Events = NO_EVENTS) -> None:
         self._uow = uow
         self._emails = emails
+        self._events = events
 
     async def execute(self, username: str) -> User:
         async with self._uow:
@@ -100,7 +103,6 @@ class ResetSecondFactor:
                 raise MfaNotEnabled
             await self._uow.repository(MfaRepository).disable(user.id)
             await self._emails.queue(self._uow, MFA_DISABLED, user)
-            # EVENT user.mfa_disabled: record it here, in this transaction (issue 18's outbox
-            # events), with data {"user_id": user.id} only.
+            await self._events.record(self._uow, USER_MFA_DISABLED, user.id)
             await self._uow.commit()
         return user

@@ -14,6 +14,7 @@ from application.errors import (
     MfaEnrolmentNotStarted,
     WrongMfaCode,
 )
+from application.events import NO_EVENTS, USER_MFA_ENABLED, Events
 from application.get_current_user import Caller
 from application.ports import RefreshTokenRepository, UnitOfWork
 from application.ports.second_factor import MfaRepository
@@ -71,10 +72,17 @@ class ConfirmTotpEnrolment:
         WrongMfaCode,
     )
 
-    def __init__(self, uow: UnitOfWork, second_factor: SecondFactor, emails: AccountEmails) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        second_factor: SecondFactor,
+        emails: AccountEmails,
+        events: Events = NO_EVENTS,
+    ) -> None:
         self._uow = uow
         self._second_factor = second_factor
         self._emails = emails
+        self._events = events
 
     async def execute(self, caller: Caller, code: str) -> Sequence[str]:
         user_id = caller.user.id
@@ -96,7 +104,7 @@ class ConfirmTotpEnrolment:
                 user_id, caller.claims.session_id, now
             )
             await self._emails.queue(self._uow, MFA_ENABLED, caller.user)
-            # EVENT user.mfa_enabled: record it here, in this transaction (issue 18's outbox
-            # events), with data {"user_id": user_id} only: never the secret or the codes.
+            # The user id alone: never the secret or the codes.
+            await self._events.record(self._uow, USER_MFA_ENABLED, user_id)
             await self._uow.commit()
         return codes

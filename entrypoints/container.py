@@ -282,7 +282,11 @@ class Container(containers.DeclarativeContainer):
         reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
     )
     confirm_totp_enrolment = providers.Factory(
-        ConfirmTotpEnrolment, uow=uow, second_factor=second_factor, emails=account_emails
+        ConfirmTotpEnrolment,
+        uow=uow,
+        second_factor=second_factor,
+        emails=account_emails,
+        events=events,
     )
     disable_second_factor = providers.Factory(
         DisableSecondFactor,
@@ -291,6 +295,7 @@ class Container(containers.DeclarativeContainer):
         emails=account_emails,
         throttles=account_throttles,
         reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
+        events=events,
     )
     regenerate_recovery_codes = providers.Factory(
         RegenerateRecoveryCodes,
@@ -300,7 +305,9 @@ class Container(containers.DeclarativeContainer):
         throttles=account_throttles,
         reauth_max_age_seconds=settings.provided.reauth_max_age_seconds,
     )
-    reset_second_factor = providers.Factory(ResetSecondFactor, uow=uow, emails=account_emails)
+    reset_second_factor = providers.Factory(
+        ResetSecondFactor, uow=uow, emails=account_emails, events=events
+    )
 
     check_readiness = providers.Factory(
         CheckReadiness, probes=providers.Dict(database=database_probe)

@@ -23,6 +23,7 @@ from application.manage_user import ManageUserCommand
 from application.ports import Outbox, OutboxDestination, OutboxStatus
 from entrypoints.container import Container
 from tests.api.helpers import PASSWORD, Account, account, app_client, bearer, log_in
+from tests.api.test_mfa import OffsetClock, enable, mfa_login
 from tests.conftest import build_container
 from tests.support.nats import EventStream, Published, jetstream
 
@@ -31,7 +32,6 @@ __all__ = ["jetstream"]  # the fixture
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 NEW_PASSWORD = "a brand new passphrase"
-MFA_TYPES = {"user.mfa_enabled", "user.mfa_disabled"}  # issue 19 records them
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ async def events_container(
         events_source="/users-items-test",
     )
     container.engine.override(providers.Object(clean_engine))
+    container.mfa_clock.override(providers.Object(OffsetClock()))
     yield container
     await container.event_publisher().close()
     container.password_hasher().close()
@@ -86,7 +87,7 @@ async def token_of(container: Container, email_type: str, email: str) -> str:
 
 
 async def every_change(container: Container, client: httpx.AsyncClient) -> dict[str, Account]:
-    """One of each change of the table (but the second factor's), in a known order."""
+    """One of each change of the table, in a known order."""
     ada = await account(client, "ada")
     admin = await container.create_user().execute(
         CreateUserCommand(
@@ -139,11 +140,31 @@ async def every_change(container: Container, client: httpx.AsyncClient) -> dict[
         json={"token": reset, "new_password": "yet another passphrase"},
     )
     assert confirmed.status_code == 204, confirmed.text
+    # The second factor: on and off with a code, then on again and off by the operator.
+    cy = await account(client, "cyd")
+    clock = container.mfa_clock()
+    assert isinstance(clock, OffsetClock)  # the fixture's
+    enrolled = await enable(client, cy, clock)
+    both = Account(
+        cy.id, cy.username, cy.email, (await mfa_login(client, enrolled, clock))["access_token"]
+    )
+    off = await client.request(
+        "DELETE", "/users/me/mfa", json={"code": enrolled.code(clock)}, headers=both.headers
+    )
+    assert off.status_code == 204, off.text
+    clock.next_step()
+    await enable(client, both, clock)
+    await container.reset_second_factor().execute("cyd")
     # An item that goes with its user: no item.deleted for it.
     bob = await account(client, "bob")
     await client.post(f"/users/{bob.id}/items", json={"title": "Kite"}, headers=bob.headers)
     assert (await client.delete("/users/me", headers=bob.headers)).status_code == 204
-    return {"ada": ada, "bob": bob, "root": Account(admin.id, "root", admin.email, admin_token)}
+    return {
+        "ada": ada,
+        "bob": bob,
+        "cy": cy,
+        "root": Account(admin.id, "root", admin.email, admin_token),
+    }
 
 
 async def test_every_change_is_published_as_a_cloud_event_in_order_and_without_secrets(
@@ -183,9 +204,19 @@ async def test_every_change_is_published_as_a_cloud_event_in_order_and_without_s
     assert by_user[str(bob)] == [
         prefix + t for t in ("user.registered", "item.created", "user.deleted")
     ]
+    assert by_user[str(people["cy"].id)] == [
+        prefix + t
+        for t in (
+            "user.registered",
+            "user.mfa_enabled",
+            "user.mfa_disabled",
+            "user.mfa_enabled",
+            "user.mfa_disabled",
+        )
+    ]
     assert by_user[str(root)] == [prefix + "user.registered"]
     seen = {m.event["type"].removeprefix(prefix) for m in messages}
-    assert seen == set(EVENT_TYPES) - MFA_TYPES
+    assert seen == set(EVENT_TYPES)
 
     for message in messages:
         assert_cloud_event(message, jetstream)
@@ -198,6 +229,8 @@ async def test_every_change_is_published_as_a_cloud_event_in_order_and_without_s
         m.event["data"] for m in messages if m.event["type"] == prefix + "user.deleted"
     ]
     assert data["user.deleted"] == {"user_id": bob}
+    mfa_data = [m.event["data"] for m in messages if ".user.mfa_" in m.event["type"]]
+    assert mfa_data == [{"user_id": people["cy"].id}] * 4
     assert data["item.deleted"] == {"user_id": ada, "item_id": data["item.created"]["item_id"]}
     assert data["item.updated"]["description"] == "red"
     first_profile = next(

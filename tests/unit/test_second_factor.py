@@ -48,11 +48,17 @@ from application.errors import (
     WrongMfaCode,
     WrongMfaLoginCode,
 )
+from application.events import USER_MFA_DISABLED, USER_MFA_ENABLED, Events
 from application.get_current_user import Caller
 from application.list_all_users import ListAllUsers
 from application.manage_user import ManageUser, ManageUserCommand
 from application.pagination import PageRequest
-from application.ports import AccessClaims, RefreshTokenRepository, UserRepository
+from application.ports import (
+    AccessClaims,
+    OutboxDestination,
+    RefreshTokenRepository,
+    UserRepository,
+)
 from application.ports.second_factor import MfaChallenge, MfaRepository
 from application.refresh_access_token import RefreshAccessToken
 from application.regenerate_recovery_codes import RegenerateRecoveryCodes
@@ -860,3 +866,56 @@ def test_a_recovery_code_shows_all_its_16_random_characters_once(
     drawn = iter("0123456789abcdefghjkmnpqrstvwxyz" * 5)
     monkeypatch.setattr("application.second_factor.secrets.choice", lambda _alphabet: next(drawn))
     assert new_recovery_codes()[:2] == ["0123-4567-89ab-cdef", "ghjk-mnpq-rstv-wxyz"]
+
+
+# --- events (with EVENTS_NATS_URL set) ----------------------------------------------------------
+
+
+async def test_turning_it_on_and_off_records_events_with_the_user_id_alone(world: World) -> None:
+    events = Events(enabled=True, clock=world.clock)
+    user = await ada(world)
+    enrolment = await world.start().execute(caller(user, world.clock()))
+    confirm = ConfirmTotpEnrolment(world.uow(), world.second_factor, world.emails, events)
+    await confirm.execute(caller(user, world.clock()), world.code(enrolment.secret))
+    world.clock.advance(STEP)
+    on = await stored_user(world.db, user.id)
+    assert on is not None
+    disable = DisableSecondFactor(
+        world.uow(),
+        world.second_factor,
+        world.emails,
+        AccountThrottles(world.throttle),
+        REAUTH,
+        events,
+    )
+    await disable.execute(
+        caller(on, world.clock(), PASSWORD_AND_OTP),
+        SecondFactorProof(code=world.code(enrolment.secret)),
+    )
+    world.clock.advance(STEP)
+    off = await stored_user(world.db, user.id)
+    assert off is not None
+    again = await world.start().execute(caller(off, world.clock()))
+    await confirm.execute(caller(off, world.clock()), world.code(again.secret))
+    await ResetSecondFactor(world.uow(), world.emails, events).execute("ada")
+
+    recorded = [
+        (m.event_type, dict(m.payload), m.ordering_key)
+        for m in world.db.state.outbox.values()
+        if m.destination is OutboxDestination.EVENTS
+    ]
+    only_the_user = {"user_id": user.id}
+    assert recorded == [
+        (USER_MFA_ENABLED.name, only_the_user, str(user.id)),
+        (USER_MFA_DISABLED.name, only_the_user, str(user.id)),
+        (USER_MFA_ENABLED.name, only_the_user, str(user.id)),
+        (USER_MFA_DISABLED.name, only_the_user, str(user.id)),
+    ]
+
+
+async def test_with_events_off_the_second_factor_records_none(world: World) -> None:
+    await enrolled(world)
+    await ResetSecondFactor(world.uow(), world.emails).execute("ada")
+    assert not [
+        m for m in world.db.state.outbox.values() if m.destination is OutboxDestination.EVENTS
+    ]
