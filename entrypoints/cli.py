@@ -149,7 +149,7 @@ def serve(
         ),
         ws="none",  # no WebSocket routes; an Upgrade request is served as plain HTTP
         # uvloop, accepting every waiting connection at once rather than one per turn of the
-        # loop (decision 0052).
+        # loop (decision 0051).
         loop="entrypoints.http.server:batch_accepting_loop",
     )
 

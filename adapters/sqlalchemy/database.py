@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import ClassVar
@@ -66,16 +66,6 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
-# Asked, after a wait in line, whether the request is still wanted (its client still connected).
-StillWanted = Callable[[], Awaitable[bool]]
-
-
-class Abandoned(Exception):
-    """The request waited in line for a connection and, by the time its turn came, nobody
-    wanted its answer any more (its client had gone): it ends there, without running any
-    statement, and its turn goes to the next in line."""
-
-
 class FairAdmission:
     """At most ``slots`` connections checked out through the database at once, handed out in
     the order they were asked for, each wait bounded by ``timeout_seconds``.
@@ -100,14 +90,12 @@ class FairAdmission:
         self._waiting = 0
         self._handed_on: deque[tuple[AsyncConnection, float]] = deque()
 
-    @property
-    def full(self) -> bool:
-        """Whether a task asking now has to wait in line."""
-        return self._slots.locked()
-
     async def enter(self) -> tuple[AsyncConnection, float] | None:
         """A slot, and the connection (with when it left the pool) that the last task to
         leave handed on for it, if any."""
+        if not self._slots.locked():  # a free slot, nobody in line: no wait, no timer
+            await self._slots.acquire()
+            return self._handed_on.popleft() if self._handed_on else None
         self._waiting += 1
         try:
             async with asyncio.timeout(self._timeout_seconds):  # TimeoutError: a 503
@@ -142,15 +130,9 @@ class FairAdmission:
 class _Lease:
     """One connection checked out of the pool on first use, and how to give it back."""
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        admission: FairAdmission | None,
-        still_wanted: StillWanted | None = None,
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, admission: FairAdmission | None) -> None:
         self._engine = engine
         self._admission = admission
-        self._still_wanted = still_wanted
         self._admitted = False
         self._connection: AsyncConnection | None = None
         self._out_since = 0.0
@@ -160,19 +142,10 @@ class _Lease:
     async def connection(self) -> AsyncConnection:
         if self._connection is None:
             if self._admission is not None and not self._admitted:
-                waited = self._admission.full
                 handed_on = await self._admission.enter()
                 self._admitted = True
                 if handed_on is not None:
                     self._connection, self._out_since = handed_on
-                if waited and self._still_wanted is not None and not await self._still_wanted():
-                    # Under overload, a client that gave up (or a load test that ended) leaves
-                    # its request in line; running it anyway only delays those still waiting.
-                    # A connection handed on goes on to the next in line (release()).
-                    if self._connection is None:
-                        self._leave()
-                    raise Abandoned
-                if self._connection is not None:
                     return self._connection
             try:
                 self._connection = await self._engine.connect()
@@ -228,9 +201,7 @@ class _Lease:
                 await connection.invalidate(error if isinstance(error, Exception) else None)
             elif (
                 self._admission is not None
-                and (
-                    error is None or isinstance(error, Abandoned) or _is_the_applications_own(error)
-                )
+                and (error is None or _is_the_applications_own(error))
                 and not connection.invalidated
                 and not connection.in_transaction()
                 and self._admission.hand_on(connection, self._out_since)
@@ -279,15 +250,10 @@ class SqlAlchemyDatabase:
         self._admission = admission
 
     @asynccontextmanager
-    async def shared_connection(
-        self, still_wanted: StillWanted | None = None
-    ) -> AsyncIterator[None]:
+    async def shared_connection(self) -> AsyncIterator[None]:
         """Everything this task does against this database inside the block shares one
-        connection, checked out at its first use (if any) and given back at the end.
-
-        ``still_wanted``: asked when the first use had to wait in line for a connection; if
-        it answers no, that use raises ``Abandoned`` instead of running."""
-        lease = _Lease(self.engine, self._admission, still_wanted)
+        connection, checked out at its first use (if any) and given back at the end."""
+        lease = _Lease(self.engine, self._admission)
         token = _shared.set((self, lease))
         try:
             with self._unavailable_as_503():

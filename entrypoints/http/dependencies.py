@@ -50,13 +50,7 @@ async def _authenticated(request: Request, token: str | None) -> AsyncIterator[C
     # Resolved here rather than as a sub-dependency: every protected request runs this, and
     # each dependency FastAPI solves costs more than the provider call itself.
     get_current_user: GetCurrentUser = container.get_current_user()
-
-    async def still_wanted() -> bool:
-        # Asked only after a wait in line for a connection: a client gone by then is not
-        # served (decision 0052).
-        return not await request.is_disconnected()
-
-    async with container.database().shared_connection(still_wanted):
+    async with container.database().shared_connection():
         yield await get_current_user.execute(token)
 
 

@@ -15,14 +15,13 @@ from http import HTTPStatus
 from typing import Any, Literal, cast
 
 from asgi_correlation_id import correlation_id
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ExceptionHandler
 
-from adapters.sqlalchemy.database import Abandoned
 from application.errors import (
     ApplicationError,
     EmailAlreadyVerified,
@@ -55,7 +54,6 @@ _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _INT32_MAX = 2**31 - 1
 # The longest field location: an unknown field is named as sent, and a body is at most 1 MiB.
 _FIELD_MAX_LENGTH = 1024 * 1024 + 16
-CLIENT_CLOSED_REQUEST = 499  # nginx's status for a request whose client went away
 MAX_VALIDATION_ERRORS = 20  # the contract's cap on a 422's `errors`
 
 logger = logging.getLogger("users_items.http")
@@ -402,15 +400,8 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _abandoned(_request: Request, _error: Abandoned) -> Response:
-    # Its client had gone while it waited for a connection (decision 0052): nobody reads this
-    # answer; the access log and the metrics count it as nginx does, 499 "client closed request".
-    return Response(status_code=CLIENT_CLOSED_REQUEST)
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     # Starlette types handlers as taking any Exception; each of ours takes the class it is for.
-    app.add_exception_handler(Abandoned, cast(ExceptionHandler, _abandoned))
     app.add_exception_handler(ApplicationError, cast(ExceptionHandler, _application_error))
     app.add_exception_handler(RequestValidationError, cast(ExceptionHandler, _validation_error))
     app.add_exception_handler(StarletteHTTPException, cast(ExceptionHandler, _http_error))

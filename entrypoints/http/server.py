@@ -111,7 +111,7 @@ def guarded_http_protocol(
     return cast("type[asyncio.Protocol]", factory)
 
 
-# --- accepting every waiting connection at once (decision 0052) ---------------------------------
+# --- accepting every waiting connection at once (decision 0051) ---------------------------------
 #
 # libuv (under uvloop) accepts one connection per turn of the event loop: 256 clients that
 # connect while the worker is saturated are taken in one at a time, one turn (a few ms under

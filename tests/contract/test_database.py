@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy.database import Abandoned, SqlAlchemyDatabase, fair_admission
+from adapters.sqlalchemy.database import SqlAlchemyDatabase, fair_admission
 from adapters.sqlalchemy.engine import PoolOptions, create_engine
 from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -165,60 +165,6 @@ async def test_under_load_a_connection_given_back_goes_to_the_next_in_line(
 
         assert len(opened) == 2
         assert checked_out(engine) == 0  # the last ones, with nobody waiting, went to the pool
-    finally:
-        await engine.dispose()
-
-
-@pytest.mark.postgres
-async def test_a_request_whose_client_left_while_it_waited_runs_no_statement(
-    postgres_url: str,
-) -> None:
-    """A pool of one, one scope holding it and two waiting behind it: the first in line is
-    no longer wanted when its turn comes, so it ends with ``Abandoned`` before any statement,
-    and the connection goes on to the second. A scope that did not wait is never asked."""
-    pool = PoolOptions(size=1, max_overflow=0)
-    engine = create_engine(postgres_url, pool)
-    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
-    users = SqlAlchemyUserQueries(database)
-    try:
-        await empty_tables(engine)
-        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
-        asked: list[str] = []
-
-        def wanted(name: str, answer: bool) -> Callable[[], Awaitable[bool]]:
-            async def still_wanted() -> bool:
-                asked.append(name)
-                return answer
-
-            return still_wanted
-
-        holding = asyncio.Event()
-        release = asyncio.Event()
-
-        async def first() -> User | None:
-            async with database.shared_connection(wanted("first", False)):
-                user = await users.get(ada.id)
-                holding.set()
-                await release.wait()
-                return user
-
-        async def request(name: str, answer: bool) -> User | None:
-            async with database.shared_connection(wanted(name, answer)):
-                return await users.get(ada.id)
-
-        holder = asyncio.create_task(first())
-        await holding.wait()
-        gone = asyncio.create_task(request("gone", False))
-        still_there = asyncio.create_task(request("still there", True))
-        await asyncio.sleep(0.05)  # both wait in line
-        release.set()
-
-        assert await holder == ada
-        with pytest.raises(Abandoned):
-            await gone
-        assert await still_there == ada
-        assert asked == ["gone", "still there"]  # the holder did not wait: never asked
-        assert checked_out(engine) == 0
     finally:
         await engine.dispose()
 

@@ -91,7 +91,7 @@ def test_migrate_then_serve_on_postgresql(
 def test_serves_loop_accepts_every_waiting_connection_in_one_turn() -> None:
     """libuv (uvloop) takes one waiting connection per turn of the loop; under load, the last
     of a burst of clients then waits hundreds of turns before its request is read (decision
-    0052). ``serve``'s loop takes all of them in one."""
+    0051). ``serve``'s loop takes all of them in one."""
     loop = batch_accepting_loop()
     made: list[asyncio.BaseTransport] = []
 
