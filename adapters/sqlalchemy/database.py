@@ -93,6 +93,9 @@ class FairAdmission:
     async def enter(self) -> tuple[AsyncConnection, float] | None:
         """A slot, and the connection (with when it left the pool) that the last task to
         leave handed on for it, if any."""
+        if not self._slots.locked():  # a free slot, nobody in line: no wait, no timer
+            await self._slots.acquire()
+            return self._handed_on.popleft() if self._handed_on else None
         self._waiting += 1
         try:
             async with asyncio.timeout(self._timeout_seconds):  # TimeoutError: a 503

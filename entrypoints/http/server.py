@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import socket
 from typing import Any, cast
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -107,3 +109,80 @@ def guarded_http_protocol(
         _PROTOCOL, header_timeout_seconds=header_timeout_seconds, max_connections=max_connections
     )
     return cast("type[asyncio.Protocol]", factory)
+
+
+# --- accepting every waiting connection at once (decision 0051) ---------------------------------
+#
+# libuv (under uvloop) accepts one connection per turn of the event loop: 256 clients that
+# connect while the worker is saturated are taken in one at a time, one turn (a few ms under
+# load) apart, so the last of them wait about a second before their first request is even read,
+# while every request already inside waits a quarter of that. asyncio's own loop accepts all the
+# waiting connections in one go. ``serve`` runs uvloop with a second watcher on the listening
+# socket (a duplicate of its descriptor) that does the same: each time it is readable, every
+# connection waiting is accepted and given the same protocol (so the header timeout and the
+# connection cap hold for it), before the loop moves on.
+
+_ACCEPT_BATCH = 1024  # at most this many per readiness, so a flood cannot hold the loop
+
+
+class _BatchAcceptingServer:
+    """Wraps the loop's ``Server``: closing it stops the extra watcher first."""
+
+    def __init__(self, server: Any, loop: asyncio.AbstractEventLoop, listeners: list[Any]) -> None:
+        self._server = server
+        self._loop = loop
+        self._listeners = listeners
+
+    def close(self) -> None:
+        for listener in self._listeners:
+            self._loop.remove_reader(listener.fileno())
+            listener.close()
+        self._listeners = []
+        self._server.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
+
+
+def _accept_waiting(
+    loop: asyncio.AbstractEventLoop, listener: Any, protocol_factory: Any, tasks: set[Any]
+) -> None:
+    for _ in range(_ACCEPT_BATCH):
+        try:
+            connection, _address = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # ECONNABORTED, EMFILE...: libuv's own watcher deals with the rest
+            return
+        connection.setblocking(False)
+        task = loop.create_task(loop.connect_accepted_socket(protocol_factory, connection))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+
+def batch_accepting_loop() -> asyncio.AbstractEventLoop:
+    """uvicorn's ``loop=`` extension point (an import string naming a loop factory): a uvloop
+    loop whose TCP servers accept every waiting connection at once; asyncio's loop (which
+    already does) without uvloop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
+        return asyncio.new_event_loop()
+
+    class BatchAcceptingLoop(uvloop.Loop):
+        async def create_server(self, protocol_factory: Any, *args: Any, **kwargs: Any) -> Any:
+            server: Any = await super().create_server(protocol_factory, *args, **kwargs)
+            if kwargs.get("ssl") is not None:
+                return server
+            tasks: set[Any] = set()
+            listeners = []
+            for sock in server.sockets or ():
+                listener = socket.socket(fileno=os.dup(sock.fileno()))
+                listener.setblocking(False)
+                self.add_reader(
+                    listener.fileno(), _accept_waiting, self, listener, protocol_factory, tasks
+                )
+                listeners.append(listener)
+            return _BatchAcceptingServer(server, self, listeners)
+
+    return BatchAcceptingLoop()

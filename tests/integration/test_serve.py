@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from entrypoints.http.server import batch_accepting_loop
 from tests.support.postgres import PostgresUnavailable, provide_postgres
 from tests.support.service import COMMAND, running_service
 
@@ -83,3 +86,36 @@ def test_migrate_then_serve_on_postgresql(
             _exercise(serve(plain_url))
     except PostgresUnavailable as error:  # pragma: no cover - postgres_url decided already
         pytest.fail(error.reason)
+
+
+def test_serves_loop_accepts_every_waiting_connection_in_one_turn() -> None:
+    """libuv (uvloop) takes one waiting connection per turn of the loop; under load, the last
+    of a burst of clients then waits hundreds of turns before its request is read (decision
+    0051). ``serve``'s loop takes all of them in one."""
+    loop = batch_accepting_loop()
+    made: list[asyncio.BaseTransport] = []
+
+    class Recording(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            made.append(transport)
+
+    try:
+        server = loop.run_until_complete(loop.create_server(Recording, "127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        try:
+            for _ in range(3):  # a few turns: accepted, then each transport's connection_made
+                loop.run_until_complete(asyncio.sleep(0))
+            assert len(made) == 40
+        finally:
+            for client in clients:
+                client.close()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        with pytest.raises(ConnectionRefusedError):  # closed: no watcher left accepting
+            socket.create_connection(("127.0.0.1", port), timeout=1)
+    finally:
+        for transport in made:
+            transport.close()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
