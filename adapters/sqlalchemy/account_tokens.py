@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import account_tokens
 from adapters.sqlalchemy.unit_of_work import sql_repository
@@ -29,8 +29,8 @@ def _usable(token_hash: str, kind: AccountTokenKind, now: datetime) -> list[Colu
 
 @sql_repository(AccountTokenRepository)
 class SqlAlchemyAccountTokenRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: SqlTransaction) -> None:
+        self._connection = transaction.connection
 
     async def add(self, token: NewAccountToken) -> None:
         await self._connection.execute(

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import outbox
 from adapters.sqlalchemy.unit_of_work import sql_repository
@@ -72,8 +72,8 @@ def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
 
 @sql_repository(Outbox)
 class SqlAlchemyOutbox:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: SqlTransaction) -> None:
+        self._connection = transaction.connection
 
     async def add(self, message: NewOutboxMessage) -> None:
         # No lock per key: ids come from a sequence as rows are inserted, so an event caused by

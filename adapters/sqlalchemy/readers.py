@@ -1,4 +1,5 @@
-"""How the queries run their prebuilt ``SELECT`` statements (docs/decisions/0027).
+"""How the queries run their prebuilt ``SELECT`` statements (docs/decisions/0027), and a unit of
+work its prebuilt writes (``INSERT ... RETURNING``, decision 0052).
 
 ``ConnectionReader`` runs them through SQLAlchemy's ``AsyncConnection``: SQLite's path.
 
@@ -7,7 +8,10 @@ once for the asyncpg dialect, sent straight to the pooled asyncpg connection. No
 (asyncpg runs a lone statement in autocommit; under READ COMMITTED each statement sees its own
 snapshot either way), no execution context, no result proxy: on a two-query request this was
 most of the CPU SQLAlchemy spent. Rows come back as ``asyncpg.Record``, which indexes like a
-``Row``; the repositories read columns by position.
+``Row``; the repositories read columns by position. An integrity violation leaves as SQLAlchemy's
+``IntegrityError`` (the driver's error as its ``orig``), as it does through SQLAlchemy, so the
+repositories translate both paths' alike. The statements' values go to the driver as they are:
+no SQLAlchemy type processing, so a statement with a JSON value stays on SQLAlchemy's path.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 import asyncpg
-from sqlalchemy import Select
+from sqlalchemy import Insert, Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from application.errors import StorageUnavailable
@@ -40,37 +45,43 @@ CONNECTION_FAILURES = (
 )
 
 
+# A prebuilt SELECT, or an INSERT ... RETURNING of a unit of work.
+Statement = Select[Any] | Insert
+
+
 class Reader(Protocol):
     async def one(
-        self, statement: Select[Any], parameters: Mapping[str, Any]
+        self, statement: Statement, parameters: Mapping[str, Any]
     ) -> Sequence[Any] | None: ...
 
     async def all(
-        self, statement: Select[Any], parameters: Mapping[str, Any]
+        self, statement: Statement, parameters: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]: ...
 
 
 class ConnectionReader:
-    """Reads through SQLAlchemy. A read that had to begin a transaction ends it: on SQLite every
-    transaction takes the write lock (``BEGIN IMMEDIATE``, see engine.py), which a read that
-    shares its connection with the rest of a request must not keep."""
+    """Statements through SQLAlchemy. A read that had to begin a transaction ends it: on SQLite
+    every transaction takes the write lock (``BEGIN IMMEDIATE``, see engine.py), which a read
+    that shares its connection with the rest of a request must not keep. In a unit of work
+    (``in_transaction=True``) the transaction is the unit of work's to end."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, in_transaction: bool = False) -> None:
         self._connection = connection
+        self._in_transaction = in_transaction
 
     async def one(
-        self, statement: Select[Any], parameters: Mapping[str, Any]
+        self, statement: Statement, parameters: Mapping[str, Any]
     ) -> Sequence[Any] | None:
-        began = not self._connection.in_transaction()
+        began = not self._in_transaction and not self._connection.in_transaction()
         row: Sequence[Any] | None = (await self._connection.execute(statement, parameters)).first()
         if began:
             await self._connection.rollback()
         return row
 
     async def all(
-        self, statement: Select[Any], parameters: Mapping[str, Any]
+        self, statement: Statement, parameters: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]:
-        began = not self._connection.in_transaction()
+        began = not self._in_transaction and not self._connection.in_transaction()
         rows: Sequence[Sequence[Any]] = (
             await self._connection.execute(statement, parameters)
         ).all()
@@ -79,7 +90,7 @@ class ConnectionReader:
         return rows
 
 
-_COMPILED: dict[Select[Any], tuple[str, tuple[str, ...]]] = {}
+_COMPILED: dict[Statement, tuple[str, tuple[str, ...]]] = {}
 
 
 class AsyncpgReader:
@@ -92,7 +103,7 @@ class AsyncpgReader:
         self._dialect = dialect
         self._on_failure = on_failure
 
-    def _sql(self, statement: Select[Any], parameters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    def _sql(self, statement: Statement, parameters: Mapping[str, Any]) -> tuple[str, list[Any]]:
         compiled = _COMPILED.get(statement)
         if compiled is None:
             sql = statement.compile(dialect=self._dialect)
@@ -101,7 +112,7 @@ class AsyncpgReader:
         return text, [parameters[name] for name in names]
 
     async def one(
-        self, statement: Select[Any], parameters: Mapping[str, Any]
+        self, statement: Statement, parameters: Mapping[str, Any]
     ) -> Sequence[Any] | None:
         text, arguments = self._sql(statement, parameters)
         with self._guarded():
@@ -109,7 +120,7 @@ class AsyncpgReader:
         return row
 
     async def all(
-        self, statement: Select[Any], parameters: Mapping[str, Any]
+        self, statement: Statement, parameters: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]:
         text, arguments = self._sql(statement, parameters)
         with self._guarded():
@@ -127,6 +138,8 @@ class AsyncpgReader:
         except CONNECTION_FAILURES as error:
             self._on_failure()
             raise StorageUnavailable from error
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise IntegrityError(None, None, error) from error
         except asyncpg.PostgresError:
             raise
         except BaseException:

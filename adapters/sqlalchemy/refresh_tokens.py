@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.rows import utc
 from adapters.sqlalchemy.tables import refresh_tokens
 from adapters.sqlalchemy.unit_of_work import sql_repository
@@ -46,8 +46,8 @@ def _stored(row: Any) -> StoredRefreshToken:
 
 @sql_repository(RefreshTokenRepository)
 class SqlAlchemyRefreshTokenRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: SqlTransaction) -> None:
+        self._connection = transaction.connection
 
     async def add(self, token: NewRefreshToken) -> None:
         await self._connection.execute(

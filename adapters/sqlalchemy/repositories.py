@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.errors import is_foreign_key_violation, translate_integrity_error
 from adapters.sqlalchemy.rows import ITEM_COLUMNS, USER_COLUMNS, item_from_row, user_from_row
 from adapters.sqlalchemy.tables import items, users
@@ -30,13 +30,24 @@ _USER_BY_USERNAME = select(*USER_COLUMNS).where(
 _INSERT_USER = insert(users).returning(users.c.id)
 
 _ITEM_BY_ID = select(*ITEM_COLUMNS).where(items.c.id == bindparam("item_id"))
-_INSERT_ITEM = insert(items).returning(items.c.id)
+# Named values: the same statement runs on the driver (decision 0052), which takes what it was
+# compiled with, not the columns of a parameter dictionary as SQLAlchemy's execute does.
+_INSERT_ITEM = (
+    insert(items)
+    .values(
+        title=bindparam("title"),
+        description=bindparam("description"),
+        owner_id=bindparam("owner_id"),
+        created_at=bindparam("created_at"),
+    )
+    .returning(items.c.id)
+)
 
 
 @sql_repository(UserRepository)
 class SqlAlchemyUserRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: SqlTransaction) -> None:
+        self._connection = transaction.connection
 
     async def add(self, user: NewUser) -> User:
         values = {
@@ -140,8 +151,9 @@ class SqlAlchemyUserRepository:
 
 @sql_repository(ItemRepository)
 class SqlAlchemyItemRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: SqlTransaction) -> None:
+        self._connection = transaction.connection
+        self._statements = transaction.statements
 
     async def add(self, item: NewItem) -> Item:
         values = {
@@ -151,13 +163,14 @@ class SqlAlchemyItemRepository:
             "created_at": item.created_at,
         }
         try:
-            new_id = (await self._connection.execute(_INSERT_ITEM, values)).scalar_one()
+            row = await self._statements.one(_INSERT_ITEM, values)
         except IntegrityError as error:
             if is_foreign_key_violation(error):
                 raise OwnerNotFound(item.owner_id) from error
             raise
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it wrote
         return Item(
-            id=new_id,
+            id=row[0],
             title=item.title,
             description=item.description,
             owner_id=item.owner_id,

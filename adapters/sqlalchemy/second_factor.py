@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.tables import mfa_recovery_codes, user_mfa, users
 from adapters.sqlalchemy.unit_of_work import sql_repository
 from application.ports.second_factor import MfaRepository, StoredMfa
@@ -52,8 +52,8 @@ _USE_RECOVERY_CODE = (
 
 @sql_repository(MfaRepository)
 class SqlAlchemyMfaRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: SqlTransaction) -> None:
+        self._connection = transaction.connection
 
     async def get(self, user_id: int) -> StoredMfa | None:
         row = (await self._connection.execute(_ENROLMENT, {"user_id": user_id})).first()

@@ -6,16 +6,14 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Self, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from adapters.repository_registry import Repositories, RepositoryRegistry
-from adapters.sqlalchemy.database import SqlAlchemyDatabase
+from adapters.sqlalchemy.database import SqlAlchemyDatabase, SqlTransaction
 
 R = TypeVar("R")
 
 # Every SQL repository, by the port it implements: ``@sql_repository(TagRepository)`` on its
-# class, which takes the unit of work's connection (adapters/repository_registry.py).
-SQL_REPOSITORIES = RepositoryRegistry[AsyncConnection](
+# class, which takes the unit of work's transaction (adapters/repository_registry.py).
+SQL_REPOSITORIES = RepositoryRegistry[SqlTransaction](
     package="adapters.sqlalchemy", decorator="sql_repository"
 )
 sql_repository = SQL_REPOSITORIES.implements
@@ -26,15 +24,17 @@ class SqlAlchemyUnitOfWork:
     dataclasses themselves, so an identity map and unit-of-work flushes would be pure cost.
 
     The connection is the request's shared one inside ``SqlAlchemyDatabase.shared_connection()``,
-    else one of its own. The transaction begins on the first statement (SQLAlchemy's autobegin)
-    and is rolled back on leaving the block unless ``commit()`` was called.
+    else one of its own. The transaction (``SqlAlchemyDatabase.transaction()``: the driver's own
+    on PostgreSQL, SQLAlchemy's autobegin on SQLite) is rolled back on leaving the block unless
+    ``commit()`` was called. Repositories run statements through SQLAlchemy
+    (``transaction.connection``) and, for their hot prebuilt ones, ``transaction.statements``.
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
         self._database = database
-        self._checkout: AbstractAsyncContextManager[AsyncConnection] | None = None
-        self._connection: AsyncConnection | None = None
-        self._repositories: Repositories[AsyncConnection] | None = None
+        self._checkout: AbstractAsyncContextManager[SqlTransaction] | None = None
+        self._transaction: SqlTransaction | None = None
+        self._repositories: Repositories[SqlTransaction] | None = None
 
     def repository(self, port: type[R]) -> R:
         if self._repositories is None:
@@ -42,10 +42,10 @@ class SqlAlchemyUnitOfWork:
         return self._repositories.get(port)
 
     async def __aenter__(self) -> Self:
-        checkout = self._database.connection()
-        connection = self._connection = await checkout.__aenter__()
+        checkout = self._database.transaction()
+        transaction = self._transaction = await checkout.__aenter__()
         self._checkout = checkout
-        self._repositories = SQL_REPOSITORIES.over(connection)
+        self._repositories = SQL_REPOSITORIES.over(transaction)
         return self
 
     async def __aexit__(
@@ -54,12 +54,12 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        checkout, self._checkout, self._connection = self._checkout, None, None
+        checkout, self._checkout, self._transaction = self._checkout, None, None
         self._repositories = None
         if checkout is not None:
             await checkout.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
-        if self._connection is None:
+        if self._transaction is None:
             raise RuntimeError("commit() outside 'async with uow'")
-        await self._connection.commit()
+        await self._transaction.commit()

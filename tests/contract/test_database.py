@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase, fair_admission
 from adapters.sqlalchemy.engine import PoolOptions, create_engine
 from adapters.sqlalchemy.queries import SqlAlchemyItemQueries, SqlAlchemyUserQueries
+from adapters.sqlalchemy.repositories import SqlAlchemyItemRepository
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailable
 from application.pagination import PageRequest
@@ -277,5 +278,100 @@ async def test_no_database_is_unavailable_for_reads_and_writes() -> None:
         with pytest.raises(StorageUnavailable):
             async with database.shared_connection(), SqlAlchemyUnitOfWork(database) as uow:
                 await uow.repository(UserRepository).get(1)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_unit_of_work_cancelled_mid_transaction_leaves_nothing_behind(
+    postgres_url: str,
+) -> None:
+    """A request cancelled while its unit of work holds a transaction on the driver connection
+    (decision 0053): nothing it wrote stays, and the pool's one connection is clean for the
+    next unit of work (no transaction left open on it, no lock held)."""
+    pool = PoolOptions(size=1, max_overflow=0)
+    engine = create_engine(postgres_url, pool)
+    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    items = SqlAlchemyItemQueries(database)
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        written = asyncio.Event()
+
+        async def stuck() -> None:
+            async with database.shared_connection(), SqlAlchemyUnitOfWork(database) as uow:
+                await uow.repository(ItemRepository).add(new_item(ada.id))
+                written.set()
+                await asyncio.Event().wait()  # until cancelled, before any commit
+
+        task = asyncio.create_task(stuck())
+        await written.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+        assert checked_out(engine) == 0
+        item = await add_item(lambda: SqlAlchemyUnitOfWork(database), ada.id, "after")
+        assert list(await items.page_of_owner(ada.id, PageRequest(limit=10))) == [item]
+        async with engine.connect() as connection:
+            states = (
+                await connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND state LIKE 'idle in transaction%'"
+                    )
+                )
+            ).scalar_one()
+        assert states == 0
+    finally:
+        await engine.dispose()
+
+
+async def backend_pid(database: SqlAlchemyDatabase) -> int:
+    async with database.reader() as reader:
+        row = await reader.one(select(func.pg_backend_pid()), {})
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.postgres
+async def test_a_unit_of_work_left_without_commit_gives_its_connection_back_whole(
+    postgres_url: str,
+) -> None:
+    """Its transaction on the driver is rolled back, so the pool keeps the connection (the same
+    server session serves the next request) instead of closing it."""
+    engine = create_engine(postgres_url, PoolOptions(size=1, max_overflow=0))
+    database = SqlAlchemyDatabase(engine)
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        before = await backend_pid(database)
+        async with SqlAlchemyUnitOfWork(database) as uow:
+            await uow.repository(ItemRepository).add(new_item(ada.id))
+        assert await backend_pid(database) == before
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_connection_given_back_inside_a_driver_transaction_is_not_reused(
+    postgres_url: str,
+) -> None:
+    """Whatever left a transaction open on the driver (here a transaction block never ended),
+    the connection is not handed on nor pooled as it is: SQLAlchemy's own return would not know
+    of that transaction."""
+    pool = PoolOptions(size=1, max_overflow=0)
+    engine = create_engine(postgres_url, pool)
+    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    items = SqlAlchemyItemQueries(database)
+    try:
+        await empty_tables(engine)
+        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+        async with database.shared_connection():
+            block = database.transaction()
+            transaction = await block.__aenter__()
+            await SqlAlchemyItemRepository(transaction).add(new_item(ada.id))
+        assert checked_out(engine) == 0
+        assert list(await items.page_of_owner(ada.id, PageRequest(limit=10))) == []
     finally:
         await engine.dispose()

@@ -41,6 +41,24 @@ async def test_leaving_the_block_without_commit_rolls_back(store: Store) -> None
     assert await all_items(store) == []
 
 
+@pytest.mark.parametrize("commit", [True, False])
+async def test_a_write_on_the_fast_path_and_one_through_sqlalchemy_share_one_transaction(
+    store: Store, commit: bool
+) -> None:
+    """On PostgreSQL an item is added on the driver connection and a user through SQLAlchemy
+    (decision 0053); whichever comes first, both are in one transaction."""
+    ada = await add_user(store.uow, "ada")
+
+    async with store.uow() as uow:
+        item = await uow.repository(ItemRepository).add(new_item(ada.id))  # the driver's BEGIN
+        grace = await uow.repository(UserRepository).add(new_user("grace"))  # joins it
+        if commit:
+            await uow.commit()
+
+    assert await all_users(store) == ([ada, grace] if commit else [ada])
+    assert await all_items(store) == ([item] if commit else [])
+
+
 async def add_then_fail(uow: UnitOfWork, owner_id: int) -> None:
     async with uow:
         await uow.repository(UserRepository).add(new_user("grace"))
