@@ -133,3 +133,60 @@ def test_an_unacceptable_token_is_not_authenticated(
 
     with pytest.raises(NotAuthenticated):
         tokens.verify(token)
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_verified_token_kept_in_the_cache_still_expires() -> None:
+    clock = MovableClock()
+    tokens = JwtTokenService(
+        secret=SECRET, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=TTL_SECONDS, clock=clock
+    )
+    token = tokens.issue(claims_for(7)).token
+    assert tokens.verify(token).user_id == 7  # verified, and kept
+
+    clock.now += TTL_SECONDS + 10  # past its expiry, within the 10 s leeway
+    assert tokens.verify(token).user_id == 7
+    clock.now += 1  # past the leeway
+    with pytest.raises(NotAuthenticated):
+        tokens.verify(token)
+
+
+@pytest.fixture
+def decoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every token PyJWT is asked to decode, in order."""
+    tokens: list[str] = []
+    decode = jwt.decode
+
+    def counting(token: str, *args: object, **kwargs: object) -> object:
+        tokens.append(token)
+        return decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    return tokens
+
+
+def test_a_token_verified_again_is_not_decoded_again(
+    tokens: JwtTokenService, decoded: list[str]
+) -> None:
+    first, second = tokens.issue(claims_for(7)).token, tokens.issue(claims_for(8)).token
+    assert [tokens.verify(t).user_id for t in (first, first, second, first)] == [7, 7, 8, 7]
+    assert decoded == [first, second]
+
+
+def test_a_refused_token_is_not_kept(tokens: JwtTokenService, decoded: list[str]) -> None:
+    """Nonsense is verified (and refused) every time: it costs no memory, and a token that a
+    cache answered for would be one the signature check never saw."""
+    token = tokens.issue(claims_for(7)).token
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert tokens.verify(token).user_id == 7
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated):
+            tokens.verify(tampered)
+    assert decoded == [token, tampered, tampered]
