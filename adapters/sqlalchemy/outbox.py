@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Integer,
     any_,
     bindparam,
     delete,
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -118,6 +120,58 @@ _MARK_DELIVERED_MANY = {
 _RELEASE_MANY = {"array": _release_many(_IDS_ARRAY), "in": _release_many(_IDS_IN)}
 
 
+# The claim, built once. The statuses are SQL literals, not bind parameters: the partial indexes
+# (migration 0008: pending rows by destination and id, undelivered rows by key and id) serve it
+# only if their predicates follow from the statement's text, whatever plan PostgreSQL picks for
+# the prepared statement. A row with an ordering key is a head when no earlier row of its key is
+# still undelivered (pending or dead).
+_IS_PENDING = outbox.c.status == literal_column("'pending'")
+_EARLIER = outbox.alias("earlier")
+_BLOCKED = exists().where(
+    _EARLIER.c.ordering_key == outbox.c.ordering_key,
+    _EARLIER.c.id < outbox.c.id,
+    _EARLIER.c.status != literal_column("'delivered'"),
+)
+_DUE = (
+    select(outbox.c.id)
+    .where(
+        outbox.c.destination == bindparam("dest"),
+        _IS_PENDING,
+        outbox.c.available_at <= bindparam("now"),
+        or_(outbox.c.ordering_key.is_(None), ~_BLOCKED),
+    )
+    .order_by(outbox.c.id)
+    .limit(bindparam("heads_limit", type_=Integer()))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_CLAIM_HEADS = (
+    update(outbox)
+    .where(outbox.c.id.in_(_DUE))
+    .values(available_at=bindparam("lease_until"))
+    .returning(*_COLUMNS)
+)
+_FOLLOWERS = (
+    select(outbox.c.id)
+    .where(
+        outbox.c.ordering_key.in_(bindparam("keys", expanding=True)),
+        outbox.c.destination == bindparam("dest"),
+        _IS_PENDING,
+        outbox.c.id.not_in(bindparam("head_ids", expanding=True)),
+        outbox.c.id > bindparam("first_head"),
+    )
+    .order_by(outbox.c.id)
+    .limit(bindparam("followers_limit", type_=Integer()))
+    .scalar_subquery()
+)
+_CLAIM_FOLLOWERS = (
+    update(outbox)
+    .where(outbox.c.id.in_(_FOLLOWERS))
+    .values(available_at=bindparam("lease_until"))
+    .returning(*_COLUMNS)
+)
+
+
 def _message(row: Any) -> OutboxMessage:
     return OutboxMessage(
         id=row.id,
@@ -181,32 +235,15 @@ class SqlAlchemyOutbox:
     ) -> Sequence[OutboxMessage]:
         # Lock the due heads nobody else holds (SKIP LOCKED; SQLite ignores the clause and
         # serialises writers with BEGIN IMMEDIATE) and push their availability to the end of
-        # the lease, so a claim survives this transaction's commit. A row with an ordering key
-        # is a head when no earlier row of its key is still undelivered (pending or dead).
-        earlier = outbox.alias("earlier")
-        blocked = exists().where(
-            earlier.c.ordering_key == outbox.c.ordering_key,
-            earlier.c.id < outbox.c.id,
-            earlier.c.status != OutboxStatus.DELIVERED.value,
-        )
-        due = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.destination == destination.value,
-                outbox.c.status == OutboxStatus.PENDING.value,
-                outbox.c.available_at <= now,
-                or_(outbox.c.ordering_key.is_(None), ~blocked),
-            )
-            .order_by(outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
+        # the lease, so a claim survives this transaction's commit.
         result = await self._connection.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(due))
-            .values(available_at=lease_until)
-            .returning(*_COLUMNS)
+            _CLAIM_HEADS,
+            {
+                "dest": destination.value,
+                "now": now,
+                "heads_limit": limit,
+                "lease_until": lease_until,
+            },
         )
         heads = sorted((_message(row) for row in result), key=lambda m: m.id)
         keys = {m.ordering_key for m in heads if m.ordering_key is not None}
@@ -216,24 +253,16 @@ class SqlAlchemyOutbox:
         # pending rows with them (whatever their availability: a follower's own lease or
         # backoff means nothing while its head is undelivered), up to the batch size.
         head_ids = [m.id for m in heads]
-        followers = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.ordering_key.in_(keys),
-                outbox.c.destination == destination.value,
-                outbox.c.status == OutboxStatus.PENDING.value,
-                outbox.c.id.not_in(head_ids),
-                outbox.c.id > min(head_ids),
-            )
-            .order_by(outbox.c.id)
-            .limit(limit - len(heads))
-            .scalar_subquery()
-        )
         more = await self._connection.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(followers))
-            .values(available_at=lease_until)
-            .returning(*_COLUMNS)
+            _CLAIM_FOLLOWERS,
+            {
+                "keys": sorted(keys),
+                "dest": destination.value,
+                "head_ids": head_ids,
+                "first_head": min(head_ids),
+                "followers_limit": limit - len(heads),
+                "lease_until": lease_until,
+            },
         )
         return _contiguous(heads, [_message(row) for row in more])
 
