@@ -232,7 +232,6 @@ class DeliverOutboxMessages:
     async def _release(self, messages: Sequence[OutboxMessage]) -> int:
         now = self._clock()
         async with self._uow:
-            for message in messages:
-                await self._uow.repository(Outbox).release(message.id, now)
+            await self._uow.repository(Outbox).release_many([m.id for m in messages], now)
             await self._uow.commit()
         return len(messages)

@@ -99,8 +99,14 @@ async def _delete_stream(name: str) -> None:
         await client.close()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def _workers(n: int, env: dict[str, str]) -> Iterator[None]:
+def _workers(n: int, env: dict[str, str]) -> Iterator[list[int]]:
     logs = [(BENCH_DIR / f".events-worker-{i}.log").open("wb") for i in range(n)]
     processes = [
         subprocess.Popen(  # noqa: S603 - our own command
@@ -112,7 +118,7 @@ def _workers(n: int, env: dict[str, str]) -> Iterator[None]:
         for log in logs
     ]
     try:
-        yield
+        yield [process.pid for process in processes]
     finally:
         for process in processes:
             process.terminate()
@@ -173,6 +179,23 @@ def events_section(
                 relay[n] = COUNT / (time.monotonic() - started)
             print(f"  relay, {n} worker(s): {relay[n]:.0f} events/s", flush=True)
 
+        # 1b. The worker's CPU per event: one worker, started and idle first (its start-up is
+        # not counted), then the events recorded; utime + stime over the drain.
+        asyncio.run(_record(url, 0))
+        with _workers(1, worker_env) as (pid,):
+            time.sleep(3)
+            cpu_before = _cpu_seconds(pid)
+            asyncio.run(_record(url, COUNT))
+            started = time.monotonic()
+            _drain(url)
+            warm_rate = COUNT / (time.monotonic() - started)
+            cpu_per_event_ms = (_cpu_seconds(pid) - cpu_before) / COUNT * 1000
+        print(
+            f"  relay, one warm worker: {warm_rate:.0f} events/s, "
+            f"{cpu_per_event_ms:.3f} ms CPU per event",
+            flush=True,
+        )
+
         # 2. Commit to ack under the POST load, with one worker; 3. on against off.
         on_port, off_port = free_port(), free_port()
         on = f"http://127.0.0.1:{on_port}"
@@ -230,6 +253,10 @@ def events_section(
             "|---|---:|",
             f"| one worker | {relay[1]:,.0f} |",
             f"| two workers | {relay[2]:,.0f} |",
+            "",
+            f"One worker already started and idle when the events are recorded: "
+            f"{warm_rate:,.0f} events/s, {cpu_per_event_ms:.3f} ms of the worker's CPU "
+            "(utime + stime) per event.",
             "",
             f"Commit to broker acknowledgement under `POST /users/{{id}}/items` (`wrk -t1 -c32`, "
             f"{duration} s, {post.rps:,.0f} requests/s, one user: one ordered sequence), one "

@@ -89,6 +89,10 @@ class InMemoryOutbox:
             message_id, status=OutboxStatus.DELIVERED, delivered_at=at, **_replacing(payload)
         )
 
+    async def mark_delivered_many(self, message_ids: Sequence[int], at: datetime) -> None:
+        for message_id in message_ids:
+            self._update(message_id, status=OutboxStatus.DELIVERED, delivered_at=at)
+
     async def schedule_retry(
         self, message_id: int, *, attempts: int, available_at: datetime, error: str
     ) -> None:
@@ -114,6 +118,10 @@ class InMemoryOutbox:
         message = self._state.outbox.get(message_id)
         if message is not None and message.status is OutboxStatus.PENDING:
             self._update(message_id, available_at=available_at)
+
+    async def release_many(self, message_ids: Sequence[int], available_at: datetime) -> None:
+        for message_id in message_ids:
+            await self.release(message_id, available_at)
 
     async def requeue(self, message_id: int, now: datetime) -> bool:
         message = self._state.outbox.get(message_id)

@@ -294,7 +294,7 @@ class SqlTransaction:
 
 
 class DriverTransaction(SqlTransaction, Reader):
-    """PostgreSQL's (decision 0052): ``statements`` run on the asyncpg connection itself, as reads
+    """PostgreSQL's (decision 0053): ``statements`` run on the asyncpg connection itself, as reads
     do, without SQLAlchemy's execution path (about 150 us of CPU per write transaction).
 
     Whichever statement comes first begins the transaction: through SQLAlchemy, SQLAlchemy's

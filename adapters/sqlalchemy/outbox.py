@@ -1,4 +1,9 @@
-"""The outbox as Core statements on the unit of work's connection."""
+"""The outbox as Core statements on the unit of work's connection.
+
+The statements run per message (the insert of every change that records an event or an email,
+the relay's records) are built once, at import, with named bind parameters, as in
+repositories.py: building a statement and its cache key per call costs more CPU than the round
+trip (docs/decisions/0027, 0052)."""
 
 from __future__ import annotations
 
@@ -6,7 +11,21 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Integer,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 
 from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.rows import utc
@@ -33,6 +52,143 @@ _COLUMNS = (
     outbox.c.last_error,
     outbox.c.destination,
     outbox.c.ordering_key,
+)
+
+
+_PENDING = OutboxStatus.PENDING.value
+_DELIVERED = OutboxStatus.DELIVERED.value
+_DEAD = OutboxStatus.DEAD.value
+_BY_ID = outbox.c.id == bindparam("message_id")
+
+# Named values: run on the driver too (decision 0053), which takes what it was compiled with.
+_INSERT = (
+    insert(outbox)
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "event_id",
+                "event_type",
+                "payload",
+                "status",
+                "attempts",
+                "available_at",
+                "created_at",
+                "destination",
+                "ordering_key",
+            )
+        }
+    )
+    .returning(outbox.c.id)
+)
+_MARK_DELIVERED = (
+    update(outbox).where(_BY_ID).values(status=_DELIVERED, delivered_at=bindparam("at"))
+)
+_MARK_DELIVERED_REPLACING = _MARK_DELIVERED.values(payload=bindparam("new_payload"))
+_SCHEDULE_RETRY = (
+    update(outbox)
+    .where(_BY_ID)
+    .values(
+        attempts=bindparam("new_attempts"),
+        available_at=bindparam("new_available_at"),
+        last_error=bindparam("error"),
+    )
+)
+_MARK_DEAD = (
+    update(outbox)
+    .where(_BY_ID)
+    .values(status=_DEAD, attempts=bindparam("new_attempts"), last_error=bindparam("error"))
+)
+_MARK_DEAD_REPLACING = _MARK_DEAD.values(payload=bindparam("new_payload"))
+_RELEASE = (
+    update(outbox)
+    .where(_BY_ID, outbox.c.status == _PENDING)
+    .values(available_at=bindparam("new_available_at"))
+)
+_REQUEUE = (
+    update(outbox)
+    .where(_BY_ID, outbox.c.status == _DEAD)
+    .values(status=_PENDING, attempts=0, available_at=bindparam("now"))
+    .returning(outbox.c.id)
+)
+_GET = select(*_COLUMNS).where(_BY_ID)
+
+# Many rows by id in one statement. PostgreSQL: ``id = ANY(:ids)``, one array parameter, so one
+# prepared statement whatever the count. SQLite: an expanding ``IN``, in chunks under its
+# parameter limit.
+_IDS_ARRAY = outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger())))
+_IDS_IN = outbox.c.id.in_(bindparam("ids", expanding=True))
+_IN_CHUNK = 500
+
+
+def _mark_delivered_many(ids: Any) -> Any:
+    return update(outbox).where(ids).values(status=_DELIVERED, delivered_at=bindparam("at"))
+
+
+def _release_many(ids: Any) -> Any:
+    return (
+        update(outbox)
+        .where(ids, outbox.c.status == _PENDING)
+        .values(available_at=bindparam("new_available_at"))
+    )
+
+
+_MARK_DELIVERED_MANY = {
+    "array": _mark_delivered_many(_IDS_ARRAY),
+    "in": _mark_delivered_many(_IDS_IN),
+}
+_RELEASE_MANY = {"array": _release_many(_IDS_ARRAY), "in": _release_many(_IDS_IN)}
+
+
+# The claim, built once. The statuses are SQL literals, not bind parameters: the partial indexes
+# (migration 0008: pending rows by destination and id, undelivered rows by key and id) serve it
+# only if their predicates follow from the statement's text, whatever plan PostgreSQL picks for
+# the prepared statement. A row with an ordering key is a head when no earlier row of its key is
+# still undelivered (pending or dead).
+_IS_PENDING = outbox.c.status == literal_column("'pending'")
+_EARLIER = outbox.alias("earlier")
+_BLOCKED = exists().where(
+    _EARLIER.c.ordering_key == outbox.c.ordering_key,
+    _EARLIER.c.id < outbox.c.id,
+    _EARLIER.c.status != literal_column("'delivered'"),
+)
+_DUE = (
+    select(outbox.c.id)
+    .where(
+        outbox.c.destination == bindparam("dest"),
+        _IS_PENDING,
+        outbox.c.available_at <= bindparam("now"),
+        or_(outbox.c.ordering_key.is_(None), ~_BLOCKED),
+    )
+    .order_by(outbox.c.id)
+    .limit(bindparam("heads_limit", type_=Integer()))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_CLAIM_HEADS = (
+    update(outbox)
+    .where(outbox.c.id.in_(_DUE))
+    .values(available_at=bindparam("lease_until"))
+    .returning(*_COLUMNS)
+)
+_FOLLOWERS = (
+    select(outbox.c.id)
+    .where(
+        outbox.c.ordering_key.in_(bindparam("keys", expanding=True)),
+        outbox.c.destination == bindparam("dest"),
+        _IS_PENDING,
+        outbox.c.id.not_in(bindparam("head_ids", expanding=True)),
+        outbox.c.id > bindparam("first_head"),
+    )
+    .order_by(outbox.c.id)
+    .limit(bindparam("followers_limit", type_=Integer()))
+    .scalar_subquery()
+)
+_CLAIM_FOLLOWERS = (
+    update(outbox)
+    .where(outbox.c.id.in_(_FOLLOWERS))
+    .values(available_at=bindparam("lease_until"))
+    .returning(*_COLUMNS)
 )
 
 
@@ -66,14 +222,12 @@ def _contiguous(
     return sorted([*heads, *followers], key=lambda m: m.id)
 
 
-def _replacing(payload: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {} if payload is None else {"payload": dict(payload)}
-
-
 @sql_repository(Outbox)
 class SqlAlchemyOutbox:
     def __init__(self, transaction: SqlTransaction) -> None:
         self._connection = transaction.connection
+        self._statements = transaction.statements
+        self._ids = "array" if self._connection.dialect.name == "postgresql" else "in"
 
     async def add(self, message: NewOutboxMessage) -> None:
         # No lock per key: ids come from a sequence as rows are inserted, so an event caused by
@@ -91,7 +245,7 @@ class SqlAlchemyOutbox:
             "destination": message.destination.value,
             "ordering_key": message.ordering_key,
         }
-        await self._connection.execute(insert(outbox).values(**values))
+        await self._statements.one(_INSERT, values)  # the hot path: with every change
 
     async def claim(
         self,
@@ -102,32 +256,15 @@ class SqlAlchemyOutbox:
     ) -> Sequence[OutboxMessage]:
         # Lock the due heads nobody else holds (SKIP LOCKED; SQLite ignores the clause and
         # serialises writers with BEGIN IMMEDIATE) and push their availability to the end of
-        # the lease, so a claim survives this transaction's commit. A row with an ordering key
-        # is a head when no earlier row of its key is still undelivered (pending or dead).
-        earlier = outbox.alias("earlier")
-        blocked = exists().where(
-            earlier.c.ordering_key == outbox.c.ordering_key,
-            earlier.c.id < outbox.c.id,
-            earlier.c.status != OutboxStatus.DELIVERED.value,
-        )
-        due = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.destination == destination.value,
-                outbox.c.status == OutboxStatus.PENDING.value,
-                outbox.c.available_at <= now,
-                or_(outbox.c.ordering_key.is_(None), ~blocked),
-            )
-            .order_by(outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
+        # the lease, so a claim survives this transaction's commit.
         result = await self._connection.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(due))
-            .values(available_at=lease_until)
-            .returning(*_COLUMNS)
+            _CLAIM_HEADS,
+            {
+                "dest": destination.value,
+                "now": now,
+                "heads_limit": limit,
+                "lease_until": lease_until,
+            },
         )
         heads = sorted((_message(row) for row in result), key=lambda m: m.id)
         keys = {m.ordering_key for m in heads if m.ordering_key is not None}
@@ -137,42 +274,43 @@ class SqlAlchemyOutbox:
         # pending rows with them (whatever their availability: a follower's own lease or
         # backoff means nothing while its head is undelivered), up to the batch size.
         head_ids = [m.id for m in heads]
-        followers = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.ordering_key.in_(keys),
-                outbox.c.destination == destination.value,
-                outbox.c.status == OutboxStatus.PENDING.value,
-                outbox.c.id.not_in(head_ids),
-                outbox.c.id > min(head_ids),
-            )
-            .order_by(outbox.c.id)
-            .limit(limit - len(heads))
-            .scalar_subquery()
-        )
         more = await self._connection.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(followers))
-            .values(available_at=lease_until)
-            .returning(*_COLUMNS)
+            _CLAIM_FOLLOWERS,
+            {
+                "keys": sorted(keys),
+                "dest": destination.value,
+                "head_ids": head_ids,
+                "first_head": min(head_ids),
+                "followers_limit": limit - len(heads),
+                "lease_until": lease_until,
+            },
         )
         return _contiguous(heads, [_message(row) for row in more])
 
     async def mark_delivered(
         self, message_id: int, at: datetime, *, payload: Mapping[str, Any] | None = None
     ) -> None:
-        await self._update(
-            message_id,
-            status=OutboxStatus.DELIVERED.value,
-            delivered_at=at,
-            **_replacing(payload),
-        )
+        params: dict[str, Any] = {"message_id": message_id, "at": at}
+        if payload is None:
+            await self._connection.execute(_MARK_DELIVERED, params)
+        else:
+            params["new_payload"] = dict(payload)
+            await self._connection.execute(_MARK_DELIVERED_REPLACING, params)
+
+    async def mark_delivered_many(self, message_ids: Sequence[int], at: datetime) -> None:
+        await self._many(_MARK_DELIVERED_MANY, message_ids, {"at": at})
 
     async def schedule_retry(
         self, message_id: int, *, attempts: int, available_at: datetime, error: str
     ) -> None:
-        await self._update(
-            message_id, attempts=attempts, available_at=available_at, last_error=error
+        await self._connection.execute(
+            _SCHEDULE_RETRY,
+            {
+                "message_id": message_id,
+                "new_attempts": attempts,
+                "new_available_at": available_at,
+                "error": error,
+            },
         )
 
     async def mark_dead(
@@ -183,34 +321,44 @@ class SqlAlchemyOutbox:
         error: str,
         payload: Mapping[str, Any] | None = None,
     ) -> None:
-        await self._update(
-            message_id,
-            status=OutboxStatus.DEAD.value,
-            attempts=attempts,
-            last_error=error,
-            **_replacing(payload),
-        )
+        params: dict[str, Any] = {
+            "message_id": message_id,
+            "new_attempts": attempts,
+            "error": error,
+        }
+        if payload is None:
+            await self._connection.execute(_MARK_DEAD, params)
+        else:
+            params["new_payload"] = dict(payload)
+            await self._connection.execute(_MARK_DEAD_REPLACING, params)
 
     async def release(self, message_id: int, available_at: datetime) -> None:
         await self._connection.execute(
-            update(outbox)
-            .where(outbox.c.id == message_id, outbox.c.status == OutboxStatus.PENDING.value)
-            .values(available_at=available_at)
+            _RELEASE, {"message_id": message_id, "new_available_at": available_at}
         )
 
+    async def release_many(self, message_ids: Sequence[int], available_at: datetime) -> None:
+        await self._many(_RELEASE_MANY, message_ids, {"new_available_at": available_at})
+
+    async def _many(
+        self, statements: Mapping[str, Any], message_ids: Sequence[int], params: dict[str, Any]
+    ) -> None:
+        ids = list(message_ids)
+        if not ids:
+            return
+        if self._ids == "array":
+            await self._connection.execute(statements["array"], {**params, "ids": ids})
+            return
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            await self._connection.execute(statements["in"], {**params, "ids": chunk})
+
     async def requeue(self, message_id: int, now: datetime) -> bool:
-        result = await self._connection.execute(
-            update(outbox)
-            .where(outbox.c.id == message_id, outbox.c.status == OutboxStatus.DEAD.value)
-            .values(status=OutboxStatus.PENDING.value, attempts=0, available_at=now)
-            .returning(outbox.c.id)
-        )
+        result = await self._connection.execute(_REQUEUE, {"message_id": message_id, "now": now})
         return result.first() is not None
 
     async def get(self, message_id: int) -> OutboxMessage | None:
-        row = (
-            await self._connection.execute(select(*_COLUMNS).where(outbox.c.id == message_id))
-        ).first()
+        row = (await self._connection.execute(_GET, {"message_id": message_id})).first()
         return None if row is None else _message(row)
 
     async def list(
@@ -243,11 +391,6 @@ class SqlAlchemyOutbox:
         )
         oldest: datetime | None = utc(result.scalar_one())
         return oldest
-
-    async def _update(self, message_id: int, **values: Any) -> None:
-        await self._connection.execute(
-            update(outbox).where(outbox.c.id == message_id).values(**values)
-        )
 
     async def delete_delivered_before(self, cutoff: datetime, limit: int) -> int:
         # A bounded batch per statement: a long retention backlog is deleted in short

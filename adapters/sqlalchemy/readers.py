@@ -1,5 +1,5 @@
 """How the queries run their prebuilt ``SELECT`` statements (docs/decisions/0027), and a unit of
-work its prebuilt writes (``INSERT ... RETURNING``, decision 0052).
+work its prebuilt ``INSERT`` statements (docs/decisions/0053).
 
 ``ConnectionReader`` runs them through SQLAlchemy's ``AsyncConnection``: SQLite's path.
 
@@ -10,8 +10,8 @@ snapshot either way), no execution context, no result proxy: on a two-query requ
 most of the CPU SQLAlchemy spent. Rows come back as ``asyncpg.Record``, which indexes like a
 ``Row``; the repositories read columns by position. An integrity violation leaves as SQLAlchemy's
 ``IntegrityError`` (the driver's error as its ``orig``), as it does through SQLAlchemy, so the
-repositories translate both paths' alike. The statements' values go to the driver as they are:
-no SQLAlchemy type processing, so a statement with a JSON value stays on SQLAlchemy's path.
+repositories translate both paths' alike. Each value goes through its column type's bind
+processor (JSON's serialises it) as SQLAlchemy would do; rows come back unprocessed.
 """
 
 from __future__ import annotations
@@ -90,7 +90,10 @@ class ConnectionReader:
         return rows
 
 
-_COMPILED: dict[Statement, tuple[str, tuple[str, ...]]] = {}
+# A statement's SQL for the asyncpg dialect, its parameters' names in order, and each one's bind
+# processor (the column type's own: JSON's serialises; most types have none).
+_Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...] | None]
+_COMPILED: dict[Statement, _Compiled] = {}
 
 
 class AsyncpgReader:
@@ -107,9 +110,20 @@ class AsyncpgReader:
         compiled = _COMPILED.get(statement)
         if compiled is None:
             sql = statement.compile(dialect=self._dialect)
-            compiled = _COMPILED[statement] = (sql.string, tuple(sql.positiontup or ()))
-        text, names = compiled
-        return text, [parameters[name] for name in names]
+            names = tuple(sql.positiontup or ())
+            processors = tuple(sql.binds[name].type.bind_processor(self._dialect) for name in names)
+            compiled = _COMPILED[statement] = (
+                sql.string,
+                names,
+                processors if any(processors) else None,
+            )
+        text, names, processing = compiled
+        if processing is None:
+            return text, [parameters[name] for name in names]
+        return text, [
+            parameters[name] if process is None else process(parameters[name])
+            for name, process in zip(names, processing, strict=True)
+        ]
 
     async def one(
         self, statement: Statement, parameters: Mapping[str, Any]

@@ -30,7 +30,7 @@ _USER_BY_USERNAME = select(*USER_COLUMNS).where(
 _INSERT_USER = insert(users).returning(users.c.id)
 
 _ITEM_BY_ID = select(*ITEM_COLUMNS).where(items.c.id == bindparam("item_id"))
-# Named values: the same statement runs on the driver (decision 0052), which takes what it was
+# Named values: the same statement runs on the driver (decision 0053), which takes what it was
 # compiled with, not the columns of a parameter dictionary as SQLAlchemy's execute does.
 _INSERT_ITEM = (
     insert(items)

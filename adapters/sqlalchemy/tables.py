@@ -165,8 +165,26 @@ Index(
     outbox.c.status,
     outbox.c.available_at,
 )
-# "No earlier undelivered row of the same key": WHERE ordering_key = ? AND id < ?.
-Index("ix_outbox_ordering_key_id", outbox.c.ordering_key, outbox.c.id)
+# "No earlier undelivered row of the same key": WHERE ordering_key = ? AND id < ? AND status <>
+# 'delivered'. Partial: the probe never reads a delivered row (docs/decisions/0052).
+_UNDELIVERED = outbox.c.status != "delivered"
+Index(
+    "ix_outbox_undelivered_ordering_key_id",
+    outbox.c.ordering_key,
+    outbox.c.id,
+    postgresql_where=_UNDELIVERED,
+    sqlite_where=_UNDELIVERED,
+)
+# The claim's scan of due rows in id order (ORDER BY id LIMIT n): pending rows only, so it never
+# walks through the delivered ones kept until pruning.
+_PENDING = outbox.c.status == "pending"
+Index(
+    "ix_outbox_pending_destination_id",
+    outbox.c.destination,
+    outbox.c.id,
+    postgresql_where=_PENDING,
+    sqlite_where=_PENDING,
+)
 
 # The second factor (TOTP, RFC 6238): one row per user who started an enrolment. The secret is
 # stored only encrypted (Fernet, MFA_ENCRYPTION_KEY); `last_step` is the newest time step whose

@@ -83,6 +83,11 @@ class Outbox(Protocol):
         """Record the delivery; a ``payload`` replaces the stored one (to remove a token)."""
         ...
 
+    async def mark_delivered_many(self, message_ids: Sequence[int], at: datetime) -> None:
+        """Record the delivery of every message of ``message_ids`` at once (one statement: the
+        event relay records a pass's published rows together); payloads are kept."""
+        ...
+
     async def schedule_retry(
         self, message_id: int, *, attempts: int, available_at: datetime, error: str
     ) -> None:
@@ -102,6 +107,11 @@ class Outbox(Protocol):
 
     async def release(self, message_id: int, available_at: datetime) -> None:
         """Hand a claimed, unattempted message back (the worker is stopping)."""
+        ...
+
+    async def release_many(self, message_ids: Sequence[int], available_at: datetime) -> None:
+        """``release`` of every message of ``message_ids`` at once (one statement); a message
+        that is no longer pending is left alone, as by ``release``."""
         ...
 
     async def requeue(self, message_id: int, now: datetime) -> bool:

@@ -185,6 +185,97 @@ async def test_a_released_message_is_due_again_at_once(uow_factory: UowFactory) 
     assert [m.id for m in await claim(uow_factory, T0)] == [message.id]
 
 
+async def test_mark_delivered_many_marks_exactly_the_given_messages(
+    uow_factory: UowFactory,
+) -> None:
+    await record(uow_factory, *(event(n) for n in range(1, 6)))
+    claimed = await claim(uow_factory, T0)
+    chosen = [claimed[0].id, claimed[2].id, claimed[3].id]
+    at = T0 + timedelta(seconds=3)
+
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).mark_delivered_many([], at)  # nothing to do
+        await uow.repository(Outbox).mark_delivered_many(chosen, at)
+        await uow.commit()
+
+    after = {m.id: m for m in [await get(uow_factory, m.id) for m in claimed]}
+    assert {i for i, m in after.items() if m.status is OutboxStatus.DELIVERED} == set(chosen)
+    for message in claimed:
+        stored = after[message.id]
+        assert stored.payload == message.payload  # kept
+        if message.id in chosen:
+            assert stored.delivered_at == at
+        else:  # untouched: still pending, still leased
+            assert (stored.status, stored.delivered_at) == (OutboxStatus.PENDING, None)
+            assert stored.available_at == T0 + LEASE
+    # the delivered are never claimed again; the others come back when their lease runs out
+    assert [m.id for m in await claim(uow_factory, T0 + LEASE)] == [claimed[1].id, claimed[4].id]
+
+
+async def test_many_at_once_goes_past_any_parameter_limit(uow_factory: UowFactory) -> None:
+    await record(uow_factory, *(event(n) for n in range(1, 1202)))
+    claimed = await claim(uow_factory, T0, limit=2000)
+    assert len(claimed) == 1201
+
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).release_many([m.id for m in claimed[:1100]], T0)
+        await uow.repository(Outbox).mark_delivered_many([m.id for m in claimed[1:]], T0)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.repository(Outbox).count(OutboxStatus.DELIVERED) == 1200
+        [left] = await uow.repository(Outbox).list(OutboxStatus.PENDING, 10)
+    assert (left.id, left.available_at) == (claimed[0].id, T0)
+
+
+async def test_release_many_hands_back_only_pending_messages(uow_factory: UowFactory) -> None:
+    await record(uow_factory, *(event(n) for n in range(1, 5)))
+    first, second, third, fourth = await claim(uow_factory, T0)
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).mark_delivered(first.id, T0)
+        await uow.repository(Outbox).mark_dead(second.id, attempts=8, error="550")
+        await uow.commit()
+
+    back_at = T0 + timedelta(seconds=1)
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).release_many([], back_at)  # nothing to do
+        await uow.repository(Outbox).release_many([first.id, second.id, third.id], back_at)
+        await uow.commit()
+
+    delivered, dead = await get(uow_factory, first.id), await get(uow_factory, second.id)
+    assert (delivered.status, delivered.available_at) == (OutboxStatus.DELIVERED, T0 + LEASE)
+    assert (dead.status, dead.available_at) == (OutboxStatus.DEAD, T0 + LEASE)
+    # the third is due again at once; the fourth, not released, is still leased
+    assert [m.id for m in await claim(uow_factory, back_at)] == [third.id]
+    assert (await get(uow_factory, fourth.id)).available_at == T0 + LEASE
+
+
+async def test_a_delivery_or_a_death_can_replace_the_payload(uow_factory: UowFactory) -> None:
+    await record(uow_factory, event(1), event(2), event(3))
+    first, second, third = await claim(uow_factory, T0)
+    async with uow_factory() as uow:
+        await uow.repository(Outbox).mark_delivered(first.id, T0, payload={"user_id": 1})
+        await uow.repository(Outbox).mark_dead(
+            second.id, attempts=3, error="550", payload={"user_id": 2}
+        )
+        await uow.repository(Outbox).mark_dead(third.id, attempts=1, error="poison")
+        await uow.commit()
+
+    delivered, dead, kept = [await get(uow_factory, m.id) for m in (first, second, third)]
+    assert (delivered.status, delivered.delivered_at, delivered.payload) == (
+        OutboxStatus.DELIVERED,
+        T0,
+        {"user_id": 1},
+    )
+    assert (dead.status, dead.attempts, dead.last_error, dead.payload) == (
+        OutboxStatus.DEAD,
+        3,
+        "550",
+        {"user_id": 2},
+    )
+    assert (kept.status, kept.attempts, kept.payload) == (OutboxStatus.DEAD, 1, third.payload)
+
+
 async def test_concurrent_claimers_get_disjoint_messages(uow_factory: UowFactory) -> None:
     await record(uow_factory, *(event(n) for n in range(1, 41)))
 

@@ -126,6 +126,20 @@ def test_the_indexes_the_queries_need_exist(empty_database_url: str) -> None:
     assert found["uq_account_tokens_token_hash"].endswith("(token_hash)")
     assert found["ix_account_tokens_user_id_kind"].endswith("(user_id, kind)")
 
+    # The events claim: due rows in id order among the pending only; "no earlier undelivered
+    # row of the key" among the undelivered only (docs/decisions/0052).
+    def bare(name: str) -> str:
+        definition: str = found[name]
+        return definition.replace("(", "").replace(")", "").replace("!=", "<>")
+
+    assert bare("ix_outbox_pending_destination_id").endswith(
+        "destination, id where status = 'pending'"
+    )
+    assert bare("ix_outbox_undelivered_ordering_key_id").endswith(
+        "ordering_key, id where status <> 'delivered'"
+    )
+    assert "ix_outbox_ordering_key_id" not in found
+
 
 # --- 0004: email keys by NFKC + case folding, IDNA domains in ASCII --------------------------
 

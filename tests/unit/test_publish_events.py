@@ -238,3 +238,32 @@ async def test_an_event_holds_only_the_fields_of_its_type() -> None:
         else:
             refused = ""
     assert "user.deleted" in refused
+
+
+async def test_exactly_the_acknowledged_events_are_recorded_published_and_the_rest_kept() -> None:
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    # user 1: refused at its first; user 2: all acknowledged; user 3: the broker stops it.
+    await record_items(db, clock, (1, 10), (2, 20), (1, 11), (2, 21), (3, 30), (2, 22))
+    broker.refuse["1"] = 1
+
+    class Stopping(Broker):
+        async def publish(self, event: CloudEvent, *, name: str) -> None:
+            if event.subject == "3":
+                raise PublisherUnavailable("link lost")
+            await broker.publish(event, name=name)
+
+    clock.now = T0 + timedelta(seconds=1)
+    report = await relay(db, Stopping(), clock).execute()
+
+    stored = {m.payload["item_id"]: m for m in await rows(db)}
+    acknowledged = {e.id for e in broker.published}
+    delivered = {m.event_id for m in stored.values() if m.status is OutboxStatus.DELIVERED}
+    assert delivered == acknowledged == {stored[i].event_id for i in (20, 21, 22)}
+    assert {stored[i].delivered_at for i in (20, 21, 22)} == {clock.now}
+    assert (report.published, report.retried, report.released) == (3, 1, 1)
+    # the refused head: an attempt and its retry time; the row behind it keeps its lease
+    assert (stored[10].status, stored[10].attempts) == (OutboxStatus.PENDING, 1)
+    assert (stored[11].attempts, stored[11].available_at) == (0, T0 + timedelta(seconds=61))
+    # the unstarted row is handed back, due at once, no attempt counted
+    assert (stored[30].status, stored[30].attempts) == (OutboxStatus.PENDING, 0)
+    assert stored[30].available_at == clock.now
