@@ -24,32 +24,45 @@ def services() -> dict[str, Any]:
     return found
 
 
-def test_has_the_service_the_worker_the_migrations_postgresql_and_redis(
+def test_has_the_service_the_worker_the_migrations_postgresql_redis_and_nats(
     services: dict[str, Any],
 ) -> None:
-    assert set(services) == {"app", "worker", "migrate", "postgres", "redis"}
+    assert set(services) == {"app", "worker", "migrate", "postgres", "redis", "nats"}
     assert services["migrate"]["command"] == ["migrate"]
     assert services["worker"]["command"] == ["worker"]
     assert services["app"]["command"][0] == "serve"
     assert "0.0.0.0" in services["app"]["command"]  # noqa: S104 - inside the container
 
 
-@pytest.mark.parametrize("name", ["app", "worker", "postgres", "redis"])
+@pytest.mark.parametrize("name", ["app", "worker", "postgres", "redis", "nats"])
 def test_long_running_services_have_a_health_check(services: dict[str, Any], name: str) -> None:
     check = services[name]["healthcheck"]
     assert check["test"][0] in ("CMD", "CMD-SHELL")
     assert len(check["test"]) > 1
 
 
-@pytest.mark.parametrize("name", ["app", "worker"])
-def test_the_service_and_worker_start_after_migrations_and_healthy_stores(
-    services: dict[str, Any], name: str
+AFTER_MIGRATIONS = {
+    "migrate": {"condition": "service_completed_successfully"},
+    "postgres": {"condition": "service_healthy"},
+    "redis": {"condition": "service_healthy"},
+}
+
+
+def test_the_service_starts_after_migrations_and_healthy_stores(services: dict[str, Any]) -> None:
+    assert services["app"]["depends_on"] == AFTER_MIGRATIONS  # never on the broker
+
+
+def test_the_worker_starts_after_migrations_healthy_stores_and_broker(
+    services: dict[str, Any],
 ) -> None:
-    assert services[name]["depends_on"] == {
-        "migrate": {"condition": "service_completed_successfully"},
-        "postgres": {"condition": "service_healthy"},
-        "redis": {"condition": "service_healthy"},
-    }
+    nats = {"nats": {"condition": "service_healthy"}}
+    assert services["worker"]["depends_on"] == AFTER_MIGRATIONS | nats
+
+
+def test_events_go_to_the_compose_broker_with_jetstream(services: dict[str, Any]) -> None:
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["EVENTS_NATS_URL"] == "nats://nats:4222"
+    assert "-js" in services["nats"]["command"]
 
 
 def test_migrations_wait_for_a_healthy_postgresql_and_run_once(services: dict[str, Any]) -> None:
