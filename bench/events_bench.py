@@ -132,6 +132,17 @@ def _workers(n: int, env: dict[str, str]) -> Iterator[list[int]]:
             log.close()
 
 
+def _broker_pid() -> int | None:
+    """The machine's nats-server, for its CPU (none when the broker runs elsewhere)."""
+    found = subprocess.run(
+        ["pgrep", "-x", "nats-server"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    return int(found[0]) if len(found) == 1 else None
+
+
 def _drain(url: str, deadline_s: float = 600) -> None:
     deadline = time.monotonic() + deadline_s
     while asyncio.run(_left(url)) > 0:
@@ -206,6 +217,7 @@ def events_section(
             "`POST /users/{id}/items`": (f"/users/{first_user}/items", "post_item.lua"),
         }
         samples: dict[tuple[str, str], list[Any]] = {}
+        post_path = hot["`POST /users/{id}/items`"][0]
         with (
             running(
                 [*service_command, str(on_port)],
@@ -216,32 +228,59 @@ def events_section(
             running(
                 [*service_command, str(off_port)], service_env, off + "/health/live", "events-off"
             ),
-            _workers(1, worker_env),
         ):
-            since = time.time()
-            post = wrk(on + hot["`POST /users/{id}/items`"][0], duration, token, "post_item.lua")
-            _drain(url)
-            latencies = asyncio.run(_latencies(url, since))
-            print(
-                f"  commit->ack under POST load ({post.rps:.0f} rps): {len(latencies)} events, "
-                f"p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, "
-                f"p99 {_percentile(latencies, 0.99) * 1000:.1f} ms",
-                flush=True,
-            )
+            # What recording costs the requests alone: events on, no worker publishing yet.
             for round_number in range(rounds):
-                order = [("on", on), ("off", off)]
+                order = [("unpublished", on), ("off, no worker", off)]
                 if round_number % 2:
                     order.reverse()
-                for label, (path, script) in hot.items():
-                    for mode, base in order:
-                        sample = wrk(base + path, duration, token, script)
-                        samples.setdefault((label, mode), []).append(sample)
-                        print(
-                            f"  round {round_number + 1} {label:<36} events {mode:<3} "
-                            f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms",
-                            flush=True,
-                        )
-                _drain(url)  # the worker keeps up between rounds: the next starts even
+                for mode, base in order:
+                    sample = wrk(base + post_path, duration, token, "post_item.lua")
+                    samples.setdefault(("`POST /users/{id}/items`", mode), []).append(sample)
+                    print(
+                        f"  round {round_number + 1} POST, events {mode:<14} "
+                        f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms",
+                        flush=True,
+                    )
+            with _workers(1, worker_env) as (worker_pid,):
+                _drain(url)
+                since = time.time()
+                post = wrk(on + post_path, duration, token, "post_item.lua")
+                _drain(url)
+                latencies = asyncio.run(_latencies(url, since))
+                print(
+                    f"  commit->ack under POST load ({post.rps:.0f} rps): {len(latencies)} "
+                    f"events, p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, "
+                    f"p99 {_percentile(latencies, 0.99) * 1000:.1f} ms",
+                    flush=True,
+                )
+                # Over the POST runs with events on: the worker's CPU, the broker's, the events.
+                worker_cpu = broker_cpu = 0.0
+                broker = _broker_pid()
+                posted = 0
+                for round_number in range(rounds):
+                    order = [("on", on), ("off", off)]
+                    if round_number % 2:
+                        order.reverse()
+                    for label, (path, script) in hot.items():
+                        for mode, base in order:
+                            cpu_before = _cpu_seconds(worker_pid)
+                            broker_before = _cpu_seconds(broker) if broker else 0.0
+                            sample = wrk(base + path, duration, token, script)
+                            if script and mode == "on":
+                                worker_cpu += _cpu_seconds(worker_pid) - cpu_before
+                                if broker:
+                                    broker_cpu += _cpu_seconds(broker) - broker_before
+                                posted += round(sample.rps * duration)
+                            samples.setdefault((label, mode), []).append(sample)
+                            print(
+                                f"  round {round_number + 1} {label:<36} events {mode:<3} "
+                                f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms",
+                                flush=True,
+                            )
+                    _drain(url)  # the worker keeps up between rounds: the next starts even
+                live_cpu_ms = worker_cpu / max(posted, 1) * 1000
+                broker_cpu_ms = broker_cpu / max(posted, 1) * 1000
 
         lines += [
             "## Events (NATS JetStream through the outbox)",
@@ -265,18 +304,32 @@ def events_section(
             f"{max(latencies) * 1000:,.1f} ms.",
             "",
             f"Hot endpoints, events on (with one worker publishing) against off, {rounds} rounds "
-            "alternating, medians:",
+            "alternating, medians. During the `POST` runs with events on the worker spent "
+            f"{live_cpu_ms:.3f} ms of CPU per event it published (its pace: "
+            f"`EVENTS_LINGER_SECONDS` {os.environ.get('EVENTS_LINGER_SECONDS', 'default')}), "
+            f"and the machine's nats-server {broker_cpu_ms:.3f} ms. "
+            "The last row is the same load with events on and no worker running (the events wait "
+            "in the outbox): what recording alone costs a request.",
             "",
             "| endpoint | events off rps | events on rps | on/off | p99 off | p99 on |",
             "|---|---:|---:|---:|---:|---:|",
         ]
-        for label in hot:
-            off_rps = statistics.median(s.rps for s in samples[(label, "off")])
-            on_rps = statistics.median(s.rps for s in samples[(label, "on")])
-            off_p99 = statistics.median(s.p99_ms for s in samples[(label, "off")])
-            on_p99 = statistics.median(s.p99_ms for s in samples[(label, "on")])
+        rows = [(label, "on", "off", label) for label in hot]
+        rows.append(
+            (
+                "`POST /users/{id}/items`",
+                "unpublished",
+                "off, no worker",
+                "`POST`, no worker running",
+            )
+        )
+        for label, mode, baseline, shown in rows:
+            off_rps = statistics.median(s.rps for s in samples[(label, baseline)])
+            on_rps = statistics.median(s.rps for s in samples[(label, mode)])
+            off_p99 = statistics.median(s.p99_ms for s in samples[(label, baseline)])
+            on_p99 = statistics.median(s.p99_ms for s in samples[(label, mode)])
             lines.append(
-                f"| {label} | {off_rps:,.0f} | {on_rps:,.0f} | {on_rps / off_rps:.2f} | "
+                f"| {shown} | {off_rps:,.0f} | {on_rps:,.0f} | {on_rps / off_rps:.2f} | "
                 f"{off_p99:.2f} ms | {on_p99:.2f} ms |"
             )
         return "\n".join(lines) + "\n"

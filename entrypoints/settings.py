@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     events_duplicate_window_seconds: float = Field(default=600.0, gt=0)
     events_publish_timeout_seconds: float = Field(default=5.0, gt=0)
     events_batch_size: int = Field(default=100, ge=1)
+    events_linger_seconds: float = Field(
+        default=0.05, ge=0, description="after a pass of less than a batch: the wait for more"
+    )
     events_retry_base_seconds: float = Field(default=1.0, gt=0)
     events_retry_max_seconds: float = Field(default=30.0, gt=0)
     worker_metrics_port: int | None = Field(

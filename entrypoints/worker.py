@@ -141,6 +141,9 @@ async def _event_loop(container: Container, stop: asyncio.Event, metrics: Worker
         backoff = 0.0
         if report.claimed == 0:
             await _wait(stop, poll_seconds)
+        elif report.claimed < settings.events_batch_size:
+            # Less than a batch waiting: let more gather before the next pass (decision 0054).
+            await _wait(stop, settings.events_linger_seconds)
 
 
 async def _prune(prune: PruneOutbox) -> None:
