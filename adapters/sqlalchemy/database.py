@@ -23,8 +23,9 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any, ClassVar
 
 import asyncpg
@@ -430,10 +431,18 @@ class SqlAlchemyDatabase:
                 raise
             await transaction.end(None)
 
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[Reader]:
+    def reader(self) -> AbstractAsyncContextManager[Reader]:
         """Where a query runs its statements: the shared connection inside a scope, else one
         of its own for the block."""
+        shared = _shared.get()
+        if shared is not None and shared[0] is self:
+            # Every query of a request comes here: a plain class, not a generator-based
+            # context manager per query (decision 0053).
+            return _SharedReader(shared[1])
+        return self._own_reader()
+
+    @asynccontextmanager
+    async def _own_reader(self) -> AsyncIterator[Reader]:
         async with self._lease() as lease:
             yield await lease.reader()
 
@@ -464,6 +473,39 @@ class SqlAlchemyDatabase:
             if is_unavailable(error):
                 raise StorageUnavailable from error
             raise
+
+
+class _SharedReader:
+    """The scope's reader for one query; what says the database is not there leaves as
+    ``StorageUnavailable``, as from ``SqlAlchemyDatabase._lease``."""
+
+    __slots__ = ("_lease",)
+
+    def __init__(self, lease: _Lease) -> None:
+        self._lease = lease
+
+    async def __aenter__(self) -> Reader:
+        try:
+            return await self._lease.reader()
+        except StorageUnavailable:
+            raise
+        except Exception as error:
+            if is_unavailable(error):
+                raise StorageUnavailable from error
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if (
+            isinstance(error, Exception)
+            and not isinstance(error, StorageUnavailable)
+            and is_unavailable(error)
+        ):
+            raise StorageUnavailable from error
 
 
 def fair_admission(engine: AsyncEngine, pool: PoolOptions) -> FairAdmission | None:

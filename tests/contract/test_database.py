@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -373,5 +374,29 @@ async def test_a_connection_given_back_inside_a_driver_transaction_is_not_reused
             await SqlAlchemyItemRepository(transaction).add(new_item(ada.id))
         assert checked_out(engine) == 0
         assert list(await items.page_of_owner(ada.id, PageRequest(limit=10))) == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+async def test_a_read_the_database_cannot_serve_is_storage_unavailable(
+    tmp_path: Path, scoped: bool
+) -> None:
+    """SQLite without the schema (what a read meets while the file is replaced or not yet
+    migrated): the driver's OperationalError leaves as StorageUnavailable, a 503, inside a
+    request's scope and outside one."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    database = SqlAlchemyDatabase(engine)
+    users = SqlAlchemyUserQueries(database)
+
+    async def read() -> User | None:
+        if not scoped:
+            return await users.get(1)
+        async with database.shared_connection():
+            return await users.get(1)
+
+    try:
+        with pytest.raises(StorageUnavailable):
+            await read()
     finally:
         await engine.dispose()
