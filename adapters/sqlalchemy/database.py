@@ -485,14 +485,8 @@ class _SharedReader:
         self._lease = lease
 
     async def __aenter__(self) -> Reader:
-        try:
+        with SqlAlchemyDatabase._unavailable_as_503():
             return await self._lease.reader()
-        except StorageUnavailable:
-            raise
-        except Exception as error:
-            if is_unavailable(error):
-                raise StorageUnavailable from error
-            raise
 
     async def __aexit__(
         self,
