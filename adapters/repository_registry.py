@@ -6,7 +6,7 @@ itself, next to its code, with the family's decorator::
 
     @sql_repository(TagRepository)
     class SqlAlchemyTagRepository:
-        def __init__(self, connection: AsyncConnection) -> None: ...
+        def __init__(self, transaction: SqlTransaction) -> None: ...
 
 mypy checks there that the class implements the port (a missing or mistyped method is an
 error on the decorator line).
