@@ -114,14 +114,11 @@ class InMemoryOutbox:
             **_replacing(payload),
         )
 
-    async def release(self, message_id: int, available_at: datetime) -> None:
-        message = self._state.outbox.get(message_id)
-        if message is not None and message.status is OutboxStatus.PENDING:
-            self._update(message_id, available_at=available_at)
-
     async def release_many(self, message_ids: Sequence[int], available_at: datetime) -> None:
         for message_id in message_ids:
-            await self.release(message_id, available_at)
+            message = self._state.outbox.get(message_id)
+            if message is not None and message.status is OutboxStatus.PENDING:
+                self._update(message_id, available_at=available_at)
 
     async def requeue(self, message_id: int, now: datetime) -> bool:
         message = self._state.outbox.get(message_id)

@@ -100,11 +100,6 @@ _MARK_DEAD = (
     .values(status=_DEAD, attempts=bindparam("new_attempts"), last_error=bindparam("error"))
 )
 _MARK_DEAD_REPLACING = _MARK_DEAD.values(payload=bindparam("new_payload"))
-_RELEASE = (
-    update(outbox)
-    .where(_BY_ID, outbox.c.status == _PENDING)
-    .values(available_at=bindparam("new_available_at"))
-)
 _REQUEUE = (
     update(outbox)
     .where(_BY_ID, outbox.c.status == _DEAD)
@@ -331,11 +326,6 @@ class SqlAlchemyOutbox:
         else:
             params["new_payload"] = dict(payload)
             await self._connection.execute(_MARK_DEAD_REPLACING, params)
-
-    async def release(self, message_id: int, available_at: datetime) -> None:
-        await self._connection.execute(
-            _RELEASE, {"message_id": message_id, "new_available_at": available_at}
-        )
 
     async def release_many(self, message_ids: Sequence[int], available_at: datetime) -> None:
         await self._many(_RELEASE_MANY, message_ids, {"new_available_at": available_at})

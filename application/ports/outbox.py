@@ -105,13 +105,9 @@ class Outbox(Protocol):
         """Give up on the message; a ``payload`` replaces the stored one (to remove a token)."""
         ...
 
-    async def release(self, message_id: int, available_at: datetime) -> None:
-        """Hand a claimed, unattempted message back (the worker is stopping)."""
-        ...
-
     async def release_many(self, message_ids: Sequence[int], available_at: datetime) -> None:
-        """``release`` of every message of ``message_ids`` at once (one statement); a message
-        that is no longer pending is left alone, as by ``release``."""
+        """Hand claimed, unattempted messages back (the worker is stopping), due again at
+        ``available_at``; one statement. A message that is no longer pending is left alone."""
         ...
 
     async def requeue(self, message_id: int, now: datetime) -> bool:

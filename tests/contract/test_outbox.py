@@ -179,7 +179,7 @@ async def test_a_released_message_is_due_again_at_once(uow_factory: UowFactory) 
     [message] = await claim(uow_factory, T0)
 
     async with uow_factory() as uow:
-        await uow.repository(Outbox).release(message.id, T0)
+        await uow.repository(Outbox).release_many([message.id], T0)
         await uow.commit()
 
     assert [m.id for m in await claim(uow_factory, T0)] == [message.id]
