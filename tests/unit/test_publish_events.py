@@ -267,3 +267,72 @@ async def test_exactly_the_acknowledged_events_are_recorded_published_and_the_re
     # the unstarted row is handed back, due at once, no attempt counted
     assert (stored[30].status, stored[30].attempts) == (OutboxStatus.PENDING, 0)
     assert stored[30].available_at == clock.now
+
+
+class SlowBroker(Broker):
+    """Each run it publishes takes ``seconds`` of the relay's clock."""
+
+    def __init__(self, clock: Clock, seconds: float) -> None:
+        super().__init__()
+        self._clock = clock
+        self._seconds = seconds
+
+    async def publish_run(self, events: Sequence[NamedEvent]) -> RunOutcome:
+        outcome = await super().publish_run(events)
+        self._clock.now += timedelta(seconds=self._seconds)
+        return outcome
+
+
+async def test_a_run_starts_only_in_the_first_half_of_the_lease() -> None:
+    """Runs take 10 s each and go one after the other: with a 60 s lease the runs started at
+    0, 10 and 20 s go; the one due at 30 s (half the lease) and after are handed back, due at
+    once for the next pass, since a run started later could outlive its claim."""
+    db, clock = InMemoryDatabase(), Clock()
+    broker = SlowBroker(clock, seconds=10)
+    await record_items(db, clock, *((user, user * 10) for user in range(1, 7)))
+
+    report = await relay(db, broker, clock).execute()
+
+    assert (report.published, report.released) == (3, 3)
+    assert sorted(broker.by_user()) == ["1", "2", "3"]
+    handed_back = [m for m in await rows(db) if m.status is OutboxStatus.PENDING]
+    assert [m.payload["user_id"] for m in handed_back] == [4, 5, 6]
+    assert {m.available_at for m in handed_back} == {T0 + timedelta(seconds=30)}
+
+
+class BrokenAdapter(Broker):
+    async def publish_run(self, events: Sequence[NamedEvent]) -> RunOutcome:
+        raise KeyError("a bug in the adapter")
+
+
+async def test_a_publisher_that_raises_counts_a_failed_attempt_of_each_run_head() -> None:
+    """Nothing is known to be stored: each user's first event gets an attempt and a retry
+    naming the error, and its later events wait behind it."""
+    db, clock = InMemoryDatabase(), Clock()
+    await record_items(db, clock, (1, 10), (2, 20), (1, 11))
+
+    report = await relay(db, BrokenAdapter(), clock).execute()
+
+    assert (report.published, report.retried) == (0, 2)
+    assert report.failed_by_type == {"item.created": 2}
+    by_item = {m.payload["item_id"]: m for m in await rows(db)}
+    assert [by_item[i].attempts for i in (10, 20, 11)] == [1, 1, 0]
+    assert by_item[10].last_error == "KeyError: 'a bug in the adapter'"
+    assert by_item[11].last_error is None
+
+
+async def test_built_as_the_worker_builds_it_a_refusal_is_retried_later_with_jitter() -> None:
+    """The container passes no rng (nor, with defaults, a policy or a source): the relay's own
+    defaults are what production runs."""
+    db, broker, clock = InMemoryDatabase(), Broker(), Clock()
+    await record_items(db, clock, (1, 10))
+    broker.refuse["1"] = 1
+
+    report = await PublishEvents(InMemoryUnitOfWork(db), broker, clock=clock).execute()
+
+    assert report.retried == 1
+    [message] = await rows(db)
+    assert T0 < message.available_at <= T0 + timedelta(seconds=30)  # the default cap
+    clock.now = message.available_at
+    await PublishEvents(InMemoryUnitOfWork(db), broker, clock=clock).execute()
+    assert [event.source for event in broker.published] == ["/users-items"]
