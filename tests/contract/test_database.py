@@ -36,6 +36,17 @@ async def one_connection(database_url: str) -> AsyncIterator[SqlAlchemyDatabase]
     await engine.dispose()
 
 
+@pytest.fixture
+async def admitted_pool_of_one(postgres_url: str) -> AsyncIterator[SqlAlchemyDatabase]:
+    """PostgreSQL through a pool of one connection, first come first served (as ``serve``
+    runs it, at the smallest size), on empty tables."""
+    pool = PoolOptions(size=1, max_overflow=0)
+    engine = create_engine(postgres_url, pool)
+    await empty_tables(engine)
+    yield SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    await engine.dispose()
+
+
 def checked_out(engine: AsyncEngine) -> int:
     return engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined, no-any-return]
 
@@ -236,38 +247,33 @@ async def test_a_pooled_connection_the_server_dropped_is_unavailable_once_then_r
 @pytest.mark.postgres
 @pytest.mark.parametrize("work", ["read", "write"])
 async def test_a_connection_the_server_dropped_is_not_handed_on_to_the_next_in_line(
-    postgres_url: str, work: str
+    admitted_pool_of_one: SqlAlchemyDatabase, postgres_url: str, work: str
 ) -> None:
     """A pool of one, its connection ended by the server while idle, and two requests at once:
     the first finds it dead (a 503); the second, waiting for that connection, gets a new one
     instead of the dead one."""
-    pool = PoolOptions(size=1, max_overflow=0)
-    engine = create_engine(postgres_url, pool)
-    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    engine = admitted_pool_of_one.engine
+    database = admitted_pool_of_one
     users = SqlAlchemyUserQueries(database)
-    try:
-        await empty_tables(engine)
-        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
-        await end_the_pools_one_connection(engine, postgres_url)
+    ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+    await end_the_pools_one_connection(engine, postgres_url)
 
-        async def first() -> None:
-            async with database.shared_connection():
-                if work == "read":
-                    await users.get(ada.id)
-                else:
-                    await add_item(lambda: SqlAlchemyUnitOfWork(database), ada.id)
+    async def first() -> None:
+        async with database.shared_connection():
+            if work == "read":
+                await users.get(ada.id)
+            else:
+                await add_item(lambda: SqlAlchemyUnitOfWork(database), ada.id)
 
-        async def second() -> User | None:
-            async with database.shared_connection():
-                return await users.get(ada.id)
+    async def second() -> User | None:
+        async with database.shared_connection():
+            return await users.get(ada.id)
 
-        failed, read = await asyncio.gather(first(), second(), return_exceptions=True)
+    failed, read = await asyncio.gather(first(), second(), return_exceptions=True)
 
-        assert isinstance(failed, StorageUnavailable)
-        assert read == ada
-        assert checked_out(engine) == 0
-    finally:
-        await engine.dispose()
+    assert isinstance(failed, StorageUnavailable)
+    assert read == ada
+    assert checked_out(engine) == 0
 
 
 async def test_no_database_is_unavailable_for_reads_and_writes() -> None:
@@ -285,47 +291,42 @@ async def test_no_database_is_unavailable_for_reads_and_writes() -> None:
 
 @pytest.mark.postgres
 async def test_a_unit_of_work_cancelled_mid_transaction_leaves_nothing_behind(
-    postgres_url: str,
+    admitted_pool_of_one: SqlAlchemyDatabase,
 ) -> None:
     """A request cancelled while its unit of work holds a transaction on the driver connection
     (decision 0053): nothing it wrote stays, and the pool's one connection is clean for the
     next unit of work (no transaction left open on it, no lock held)."""
-    pool = PoolOptions(size=1, max_overflow=0)
-    engine = create_engine(postgres_url, pool)
-    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    engine = admitted_pool_of_one.engine
+    database = admitted_pool_of_one
     items = SqlAlchemyItemQueries(database)
-    try:
-        await empty_tables(engine)
-        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
-        written = asyncio.Event()
+    ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+    written = asyncio.Event()
 
-        async def stuck() -> None:
-            async with database.shared_connection(), SqlAlchemyUnitOfWork(database) as uow:
-                await uow.repository(ItemRepository).add(new_item(ada.id))
-                written.set()
-                await asyncio.Event().wait()  # until cancelled, before any commit
+    async def stuck() -> None:
+        async with database.shared_connection(), SqlAlchemyUnitOfWork(database) as uow:
+            await uow.repository(ItemRepository).add(new_item(ada.id))
+            written.set()
+            await asyncio.Event().wait()  # until cancelled, before any commit
 
-        task = asyncio.create_task(stuck())
-        await written.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    task = asyncio.create_task(stuck())
+    await written.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
-        assert checked_out(engine) == 0
-        item = await add_item(lambda: SqlAlchemyUnitOfWork(database), ada.id, "after")
-        assert list(await items.page_of_owner(ada.id, PageRequest(limit=10))) == [item]
-        async with engine.connect() as connection:
-            states = (
-                await connection.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        " AND state LIKE 'idle in transaction%'"
-                    )
+    assert checked_out(engine) == 0
+    item = await add_item(lambda: SqlAlchemyUnitOfWork(database), ada.id, "after")
+    assert list(await items.page_of_owner(ada.id, PageRequest(limit=10))) == [item]
+    async with engine.connect() as connection:
+        states = (
+            await connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state LIKE 'idle in transaction%'"
                 )
-            ).scalar_one()
-        assert states == 0
-    finally:
-        await engine.dispose()
+            )
+        ).scalar_one()
+    assert states == 0
 
 
 async def backend_pid(database: SqlAlchemyDatabase) -> int:
@@ -356,26 +357,21 @@ async def test_a_unit_of_work_left_without_commit_gives_its_connection_back_whol
 
 @pytest.mark.postgres
 async def test_a_connection_given_back_inside_a_driver_transaction_is_not_reused(
-    postgres_url: str,
+    admitted_pool_of_one: SqlAlchemyDatabase,
 ) -> None:
     """Whatever left a transaction open on the driver (here a transaction block never ended),
     the connection is not handed on nor pooled as it is: SQLAlchemy's own return would not know
     of that transaction."""
-    pool = PoolOptions(size=1, max_overflow=0)
-    engine = create_engine(postgres_url, pool)
-    database = SqlAlchemyDatabase(engine, fair_admission(engine, pool))
+    engine = admitted_pool_of_one.engine
+    database = admitted_pool_of_one
     items = SqlAlchemyItemQueries(database)
-    try:
-        await empty_tables(engine)
-        ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
-        async with database.shared_connection():
-            block = database.transaction()
-            transaction = await block.__aenter__()
-            await SqlAlchemyItemRepository(transaction).add(new_item(ada.id))
-        assert checked_out(engine) == 0
-        assert list(await items.page_of_owner(ada.id, PageRequest(limit=10))) == []
-    finally:
-        await engine.dispose()
+    ada = await add_user(lambda: SqlAlchemyUnitOfWork(database), "ada")
+    async with database.shared_connection():
+        block = database.transaction()
+        transaction = await block.__aenter__()
+        await SqlAlchemyItemRepository(transaction).add(new_item(ada.id))
+    assert checked_out(engine) == 0
+    assert list(await items.page_of_owner(ada.id, PageRequest(limit=10))) == []
 
 
 @pytest.mark.parametrize("scoped", [True, False])
