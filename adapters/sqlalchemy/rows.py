@@ -65,10 +65,6 @@ def user_from_row(row: Sequence[Any]) -> User:
 
 
 def item_from_row(row: Sequence[Any]) -> Item:
-    return Item(
-        id=row[0],
-        title=row[1],
-        description=row[2],
-        owner_id=row[3],
-        created_at=utc(row[4]),
-    )
+    # Positional (id, title, description, owner_id, created_at): a page builds up to 100 of
+    # these, and keyword arguments cost a third more.
+    return Item(row[0], row[1], row[2], row[3], utc(row[4]))

@@ -47,4 +47,5 @@ class CursorCodec:
         return int(after_id)
 
     def _mac(self, packed: bytes, scope: str) -> bytes:
-        return hmac.new(self._key, packed + scope.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+        # hmac.digest: OpenSSL's one-shot HMAC, without building an hmac.HMAC object.
+        return hmac.digest(self._key, packed + scope.encode(), "sha256")[:_MAC_BYTES]

@@ -113,7 +113,7 @@ async def paging(
     ] = None,
 ) -> Paging:
     codec: CursorCodec = request.app.state.container.cursor_codec()
-    scope = request.url.path
+    scope = request.scope["path"]  # what request.url.path reads, without building the URL
     if cursor is None:
         return Paging(PageRequest(limit=limit), codec, scope)
     try:
