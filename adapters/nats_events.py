@@ -15,13 +15,13 @@ tries again. The stream is created when missing (subjects ``<prefix>.>``, limits
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import nats
+import orjson
 from nats.aio.client import Client
 from nats.errors import ConnectionClosedError, NoServersError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -60,7 +60,8 @@ class StreamOptions:
 
 
 def encode(event: CloudEvent) -> bytes:
-    return json.dumps(event.to_json_object(), separators=(",", ":")).encode()
+    # orjson: compact UTF-8 JSON, a few times quicker than json.dumps on the relay's path.
+    return orjson.dumps(event.to_json_object())
 
 
 class NatsJetStreamPublisher:

@@ -20,6 +20,16 @@ from entrypoints.worker import run_worker
 outbox_app = typer.Typer(help="Inspect and requeue outbox messages.", no_args_is_help=True)
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """The worker's loop: uvloop's, as ``serve`` runs (uvicorn[standard] brings it), else
+    asyncio's. On uvloop the relay spent about a tenth less CPU per event (decision 0055)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
 def register(app: typer.Typer, load_settings: Callable[[], Settings]) -> None:
     """Add ``worker`` and ``outbox`` to the main command; ``load_settings`` exits on bad config."""
 
@@ -35,7 +45,8 @@ def register(app: typer.Typer, load_settings: Callable[[], Settings]) -> None:
         database_url = built.settings().database_url
         if is_sqlite(database_url):
             upgrade_to_head(database_url)  # zero setup, as `serve` does
-        asyncio.run(run_worker(built))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(run_worker(built))
 
     @outbox_app.command("list")
     def list_messages(
