@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from dependency_injector import providers
 from prometheus_client.parser import text_string_to_metric_families
@@ -319,6 +320,22 @@ async def test_a_repeat_of_an_event_is_dropped_by_the_broker(
 
     assert await publish_all(events_container) == 1  # acknowledged (as a duplicate)
     assert [m.event["id"] for m in await jetstream.read()] == [row.event_id]
+
+
+async def test_a_stream_created_but_still_empty_reads_as_empty(jetstream: EventStream) -> None:
+    """The worker creates the stream before its first publish; the tests that wait for events read
+    it in that moment too (its first sequence is then 0, which the broker refuses to get)."""
+    assert await jetstream.read() == []  # no stream yet
+    client = await nats.connect(jetstream.url, connect_timeout=5, allow_reconnect=False)
+    try:
+        js = client.jetstream(timeout=10)
+        await js.add_stream(name=jetstream.name, subjects=[f"{jetstream.prefix}.>"])
+        assert await jetstream.read() == []
+        await js.publish(f"{jetstream.prefix}.probe", b'{"n": 1}')
+        [only] = await jetstream.read()
+    finally:
+        await client.close()
+    assert (only.subject, only.event) == (f"{jetstream.prefix}.probe", {"n": 1})
 
 
 async def test_with_events_off_nothing_is_recorded(container: Container) -> None:

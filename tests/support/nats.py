@@ -52,6 +52,10 @@ class EventStream:
                 info = await js.stream_info(self.name)
             except NotFoundError:
                 return []
+            if info.state.messages == 0:
+                # A stream the worker has just created reports first_seq 0, which get_msg
+                # refuses (400, "bad request"): there is nothing to read yet.
+                return []
             found = []
             for seq in range(info.state.first_seq, info.state.last_seq + 1):
                 message = await js.get_msg(self.name, seq)
