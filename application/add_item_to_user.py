@@ -42,18 +42,14 @@ class AddItemToUser:
             owner_id=cmd.owner_id,
             created_at=datetime.now(UTC),
         )
+        # The item and its event are one write (decision 0057).
+        created = self._events.of_new_item(
+            ITEM_CREATED, cmd.owner_id, title=new_item.title, description=new_item.description
+        )
         async with self._uow:
             try:
-                item = await self._uow.repository(ItemRepository).add(new_item)
+                item = await self._uow.repository(ItemRepository).add(new_item, created)
             except OwnerNotFound:
                 raise NotAuthenticated from None
-            await self._events.record(
-                self._uow,
-                ITEM_CREATED,
-                item.owner_id,
-                item_id=item.id,
-                title=item.title,
-                description=item.description,
-            )
             await self._uow.commit()
         return item

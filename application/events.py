@@ -22,6 +22,7 @@ from typing import Any
 
 from application.clock import Clock, utc_now
 from application.ports import NewOutboxMessage, Outbox, OutboxDestination, UnitOfWork
+from application.ports.repositories import NEW_ITEM_ID
 
 TYPE_PREFIX = "users-items."  # CloudEvents ``type``: "users-items.<type>"
 
@@ -159,19 +160,34 @@ class Events:
     ) -> None:
         if not self.enabled:
             return
-        if set(data) != set(event_type.fields):
+        await uow.repository(Outbox).add(self._message(event_type, user_id, data, set(data)))
+
+    def of_new_item(
+        self, event_type: EventType, user_id: int, **data: Any
+    ) -> NewOutboxMessage | None:
+        """The event of an item not stored yet, for ``ItemRepository.add``, which records it with
+        the item and completes it with the item's id: every field but ``item_id``. None when
+        events are off."""
+        if not self.enabled:
+            return None
+        if NEW_ITEM_ID in data:
+            raise ValueError(f"{event_type.name} holds the {NEW_ITEM_ID} the store gives it")
+        return self._message(event_type, user_id, data, {*data, NEW_ITEM_ID})
+
+    def _message(
+        self, event_type: EventType, user_id: int, data: Mapping[str, Any], fields: set[str]
+    ) -> NewOutboxMessage:
+        if fields != set(event_type.fields):
             raise ValueError(
-                f"{event_type.name} holds {sorted(event_type.fields)}, not {sorted(data)}"
+                f"{event_type.name} holds {sorted(event_type.fields)}, not {sorted(fields)}"
             )
-        await uow.repository(Outbox).add(
-            NewOutboxMessage(
-                event_id=str(uuid.uuid4()),
-                event_type=event_type.name,
-                payload={"user_id": user_id, **{k: _json_value(v) for k, v in data.items()}},
-                created_at=self._clock(),
-                destination=OutboxDestination.EVENTS,
-                ordering_key=str(user_id),
-            )
+        return NewOutboxMessage(
+            event_id=str(uuid.uuid4()),
+            event_type=event_type.name,
+            payload={"user_id": user_id, **{k: _json_value(v) for k, v in data.items()}},
+            created_at=self._clock(),
+            destination=OutboxDestination.EVENTS,
+            ordering_key=str(user_id),
         )
 
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from adapters.memory.database import InMemoryState
+from adapters.memory.outbox import InMemoryOutbox
 from adapters.memory.unit_of_work import memory_repository
 from application.errors import UserAlreadyExists
-from application.ports import ItemRepository, UserRepository
-from application.ports.repositories import OwnerNotFound
+from application.ports import ItemRepository, NewOutboxMessage, UserRepository
+from application.ports.repositories import OwnerNotFound, with_item_id
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -111,7 +112,7 @@ class InMemoryItemRepository:
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
 
-    async def add(self, item: NewItem) -> Item:
+    async def add(self, item: NewItem, event: NewOutboxMessage | None = None) -> Item:
         if item.owner_id not in self._state.users:
             raise OwnerNotFound(item.owner_id)
         self._state.last_item_id += 1
@@ -123,6 +124,8 @@ class InMemoryItemRepository:
             created_at=item.created_at,
         )
         self._state.items[stored.id] = stored
+        if event is not None:
+            await InMemoryOutbox(self._state).add(with_item_id(event, stored.id))
         return stored
 
     async def get(self, item_id: int) -> Item | None:

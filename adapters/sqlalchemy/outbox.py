@@ -60,25 +60,22 @@ _DELIVERED = OutboxStatus.DELIVERED.value
 _DEAD = OutboxStatus.DEAD.value
 _BY_ID = outbox.c.id == bindparam("message_id")
 
+# A new row's columns, the names of its values (``new_row``).
+NEW_ROW_COLUMNS = (
+    "event_id",
+    "event_type",
+    "payload",
+    "status",
+    "attempts",
+    "available_at",
+    "created_at",
+    "destination",
+    "ordering_key",
+)
 # Named values: run on the driver too (decision 0053), which takes what it was compiled with.
 _INSERT = (
     insert(outbox)
-    .values(
-        {
-            name: bindparam(name)
-            for name in (
-                "event_id",
-                "event_type",
-                "payload",
-                "status",
-                "attempts",
-                "available_at",
-                "created_at",
-                "destination",
-                "ordering_key",
-            )
-        }
-    )
+    .values({name: bindparam(name) for name in NEW_ROW_COLUMNS})
     .returning(outbox.c.id)
 )
 _MARK_DELIVERED = (
@@ -187,6 +184,21 @@ _CLAIM_FOLLOWERS = (
 )
 
 
+def new_row(message: NewOutboxMessage) -> dict[str, Any]:
+    """The values of ``message``'s row, by the names of ``_INSERT``'s parameters."""
+    return {
+        "event_id": message.event_id,
+        "event_type": message.event_type,
+        "payload": dict(message.payload),
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "available_at": message.created_at,
+        "created_at": message.created_at,
+        "destination": message.destination.value,
+        "ordering_key": message.ordering_key,
+    }
+
+
 def _message(row: Any) -> OutboxMessage:
     return OutboxMessage(
         id=row.id,
@@ -229,18 +241,7 @@ class SqlAlchemyOutbox:
         # another (its transaction read the other's committed change) always has the higher id.
         # Only changes that did not see each other can commit in the other order than their
         # ids, and then either order is theirs (docs/decisions/0043).
-        values = {
-            "event_id": message.event_id,
-            "event_type": message.event_type,
-            "payload": dict(message.payload),
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "available_at": message.created_at,
-            "created_at": message.created_at,
-            "destination": message.destination.value,
-            "ordering_key": message.ordering_key,
-        }
-        await self._statements.one(_INSERT, values)  # the hot path: with every change
+        await self._statements.one(_INSERT, new_row(message))  # the hot path: every change
 
     async def claim(
         self,

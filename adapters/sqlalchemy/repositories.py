@@ -10,15 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, cast, delete, func, insert, literal_column, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.errors import is_foreign_key_violation, translate_integrity_error
+from adapters.sqlalchemy.outbox import NEW_ROW_COLUMNS, SqlAlchemyOutbox, new_row
 from adapters.sqlalchemy.rows import ITEM_COLUMNS, USER_COLUMNS, item_from_row, user_from_row
-from adapters.sqlalchemy.tables import items, users
+from adapters.sqlalchemy.tables import items, outbox, users
 from adapters.sqlalchemy.unit_of_work import sql_repository
-from application.ports.repositories import ItemRepository, OwnerNotFound, UserRepository
+from application.ports import NewOutboxMessage
+from application.ports.repositories import (
+    NEW_ITEM_ID,
+    ItemRepository,
+    OwnerNotFound,
+    UserRepository,
+    with_item_id,
+)
 from domain.item import Item, NewItem
 from domain.user import NewUser, User, email_key
 
@@ -42,6 +51,37 @@ _INSERT_ITEM = (
     )
     .returning(items.c.id)
 )
+
+
+def _insert_item_with_event() -> Select[Any]:
+    """PostgreSQL: the item and its outbox row in one statement (decision 0057), the row's
+    payload completed with the new id by the server:
+
+        WITH new_item AS (INSERT INTO items ... RETURNING id),
+             new_event AS (INSERT INTO outbox (...) SELECT ..., payload || {item_id} FROM new_item)
+        SELECT id FROM new_item
+
+    A data-modifying WITH runs to completion whether or not the query reads it. The outbox's
+    values are the ``outbox_``-prefixed names of ``new_row``'s."""
+    new_item = _INSERT_ITEM.cte("new_item")
+    values: list[Any] = []
+    for name in NEW_ROW_COLUMNS:
+        value: Any = bindparam(f"outbox_{name}", type_=outbox.c[name].type)
+        if name == "payload":
+            completed = cast(value, JSONB).op("||", return_type=JSONB)(
+                func.jsonb_build_object(literal_column(f"'{NEW_ITEM_ID}'"), new_item.c.id)
+            )
+            value = cast(completed, outbox.c.payload.type)
+        values.append(value)
+    new_event = (
+        insert(outbox)
+        .from_select(NEW_ROW_COLUMNS, select(*values).select_from(new_item))
+        .cte("new_event")
+    )
+    return select(new_item.c.id).add_cte(new_event)
+
+
+_INSERT_ITEM_WITH_EVENT = _insert_item_with_event()
 
 
 @sql_repository(UserRepository)
@@ -152,23 +192,31 @@ class SqlAlchemyUserRepository:
 @sql_repository(ItemRepository)
 class SqlAlchemyItemRepository:
     def __init__(self, transaction: SqlTransaction) -> None:
+        self._transaction = transaction
         self._connection = transaction.connection
         self._statements = transaction.statements
+        self._one_statement = self._connection.dialect.name == "postgresql"
 
-    async def add(self, item: NewItem) -> Item:
+    async def add(self, item: NewItem, event: NewOutboxMessage | None = None) -> Item:
         values = {
             "title": item.title,
             "description": item.description,
             "owner_id": item.owner_id,
             "created_at": item.created_at,
         }
+        statement: Any = _INSERT_ITEM
+        if event is not None and self._one_statement:
+            statement = _INSERT_ITEM_WITH_EVENT
+            values.update({f"outbox_{name}": value for name, value in new_row(event).items()})
         try:
-            row = await self._statements.one(_INSERT_ITEM, values)
+            row = await self._statements.one(statement, values)
         except IntegrityError as error:
             if is_foreign_key_violation(error):
                 raise OwnerNotFound(item.owner_id) from error
             raise
         assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it wrote
+        if event is not None and not self._one_statement:
+            await SqlAlchemyOutbox(self._transaction).add(with_item_id(event, row[0]))
         return Item(
             id=row[0],
             title=item.title,

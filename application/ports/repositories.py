@@ -4,8 +4,10 @@ serve screens are query ports, queries.py). Repositories never commit: the unit 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
+from application.ports.outbox import NewOutboxMessage
 from domain.item import Item, NewItem
 from domain.user import NewUser, User
 
@@ -65,8 +67,13 @@ class UserRepository(Protocol):
 
 
 class ItemRepository(Protocol):
-    async def add(self, item: NewItem) -> Item:
-        """Store a new item. Raises ``OwnerNotFound`` when no user has its ``owner_id``."""
+    async def add(self, item: NewItem, event: NewOutboxMessage | None = None) -> Item:
+        """Store a new item. Raises ``OwnerNotFound`` when no user has its ``owner_id``.
+
+        With ``event`` (an event about the new item, ``Events.of_new_item``), record it in the
+        outbox with the item, in the same write: its payload gains the new item's id as
+        ``item_id`` (``with_item_id``). On PostgreSQL the two rows are one statement
+        (docs/decisions/0057)."""
         ...
 
     async def get(self, item_id: int) -> Item | None: ...
@@ -76,3 +83,11 @@ class ItemRepository(Protocol):
         ...
 
     async def delete(self, item_id: int) -> None: ...
+
+
+NEW_ITEM_ID = "item_id"  # the field of a new item's event that ``ItemRepository.add`` fills in
+
+
+def with_item_id(event: NewOutboxMessage, item_id: int) -> NewOutboxMessage:
+    """``event`` about a new item, its payload completed with the id the item was stored under."""
+    return replace(event, payload={**event.payload, NEW_ITEM_ID: item_id})

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from application.errors import UserAlreadyExists
-from application.ports import ItemRepository, UserRepository
+from application.ports import (
+    ItemRepository,
+    NewOutboxMessage,
+    Outbox,
+    OutboxDestination,
+    OutboxMessage,
+    OutboxStatus,
+    UserRepository,
+)
 from application.ports.repositories import OwnerNotFound
 from domain.item import NewItem
 from domain.user import NewUser
@@ -236,3 +245,68 @@ async def test_an_item_of_an_owner_who_is_not_there_is_refused(store: Store) -> 
             await uow.repository(ItemRepository).add(new_item(owner_id=424242))
 
     assert await all_items(store) == []
+
+
+# --- an item and its event, one write -----------------------------------------------------
+
+
+def item_event(owner_id: int, title: str = "Bike") -> NewOutboxMessage:
+    """What ``Events.of_new_item`` makes: every field but the item's id."""
+    return NewOutboxMessage(
+        event_id=str(uuid.uuid4()),
+        event_type="item.created",
+        payload={"user_id": owner_id, "title": title, "description": "red"},
+        created_at=datetime(2026, 12, 6, 7, 0, 0, 123456, tzinfo=UTC),
+        destination=OutboxDestination.EVENTS,
+        ordering_key=str(owner_id),
+    )
+
+
+async def events_in_outbox(uow_factory: UowFactory) -> list[OutboxMessage]:
+    async with uow_factory() as uow:
+        return list(
+            await uow.repository(Outbox).list(OutboxStatus.PENDING, 100, OutboxDestination.EVENTS)
+        )
+
+
+async def test_an_item_added_with_its_event_records_the_event_completed_with_the_new_id(
+    uow_factory: UowFactory,
+) -> None:
+    ada = await add_user(uow_factory, "ada")
+    first, second = item_event(ada.id, "Bike"), item_event(ada.id, "Lamp")
+    async with uow_factory() as uow:
+        bike = await uow.repository(ItemRepository).add(new_item(ada.id, "Bike"), first)
+        lamp = await uow.repository(ItemRepository).add(new_item(ada.id, "Lamp"), second)
+        await uow.commit()
+
+    recorded = await events_in_outbox(uow_factory)
+    assert [(m.event_id, m.event_type, m.payload) for m in recorded] == [
+        (first.event_id, "item.created", {**first.payload, "item_id": bike.id}),
+        (second.event_id, "item.created", {**second.payload, "item_id": lamp.id}),
+    ]
+    assert {(m.ordering_key, m.created_at, m.available_at, m.attempts) for m in recorded} == {
+        (str(ada.id), first.created_at, first.created_at, 0)
+    }
+    assert bike.id != lamp.id
+    async with uow_factory() as uow:
+        assert await uow.repository(ItemRepository).get(bike.id) == bike
+
+
+async def test_an_item_and_its_event_are_rolled_back_together(uow_factory: UowFactory) -> None:
+    ada = await add_user(uow_factory, "ada")
+    async with uow_factory() as uow:
+        bike = await uow.repository(ItemRepository).add(new_item(ada.id), item_event(ada.id))
+        # no commit
+
+    assert await events_in_outbox(uow_factory) == []
+    async with uow_factory() as uow:
+        assert await uow.repository(ItemRepository).get(bike.id) is None
+
+
+async def test_an_item_refused_for_its_owner_records_no_event(store: Store) -> None:
+    async with store.uow() as uow:
+        with pytest.raises(OwnerNotFound):
+            await uow.repository(ItemRepository).add(new_item(424242), item_event(424242))
+
+    assert await all_items(store) == []
+    assert await events_in_outbox(store.uow) == []

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from application.add_item_to_user import AddItemToUser, AddItemToUserCommand
 from application.errors import NotAuthenticated, NotResourceOwner
+from application.events import ITEM_CREATED, Events
+from application.ports import OutboxDestination
 from tests.unit.support import add_user, all_items, stored_item
 
 
@@ -54,3 +58,76 @@ async def test_a_caller_whose_account_is_gone_is_not_authenticated(
 
     assert await all_items(db) == []
     assert db.commits == 0
+
+
+T0 = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+
+
+def recorded_events(db: InMemoryDatabase) -> list[tuple[str, dict[str, object], str | None]]:
+    return [
+        (m.event_type, dict(m.payload), m.ordering_key)
+        for m in db.state.outbox.values()
+        if m.destination is OutboxDestination.EVENTS
+    ]
+
+
+async def test_with_events_on_the_item_and_its_created_event_are_one_commit(
+    db: InMemoryDatabase,
+) -> None:
+    ada = await add_user(db, "ada")
+    add = AddItemToUser(InMemoryUnitOfWork(db), Events(enabled=True, clock=lambda: T0))
+    commits = db.commits
+
+    bike = await add.execute(AddItemToUserCommand(ada.id, ada.id, "Bike", "red"))
+    lamp = await add.execute(AddItemToUserCommand(ada.id, ada.id, "Lamp"))
+
+    assert db.commits == commits + 2
+    assert recorded_events(db) == [
+        (
+            ITEM_CREATED.name,
+            {"user_id": ada.id, "item_id": bike.id, "title": "Bike", "description": "red"},
+            str(ada.id),
+        ),
+        (
+            ITEM_CREATED.name,
+            {"user_id": ada.id, "item_id": lamp.id, "title": "Lamp", "description": None},
+            str(ada.id),
+        ),
+    ]
+    assert {m.created_at for m in db.state.outbox.values()} == {T0}
+
+
+async def test_an_item_refused_records_no_event(db: InMemoryDatabase) -> None:
+    ada = await add_user(db, "ada")
+    add = AddItemToUser(InMemoryUnitOfWork(db), Events(enabled=True))
+
+    with pytest.raises(NotResourceOwner):
+        await add.execute(AddItemToUserCommand(ada.id + 1, ada.id, "Bike"))
+    with pytest.raises(NotAuthenticated):
+        await add.execute(AddItemToUserCommand(4242, 4242, "Bike"))
+
+    assert recorded_events(db) == []
+
+
+async def test_with_events_off_an_item_records_no_event(db: InMemoryDatabase) -> None:
+    ada = await add_user(db, "ada")
+
+    await AddItemToUser(InMemoryUnitOfWork(db)).execute(AddItemToUserCommand(ada.id, ada.id, "B"))
+
+    assert recorded_events(db) == []
+    assert (
+        Events(enabled=False).of_new_item(ITEM_CREATED, ada.id, title="B", description=None) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"title": "Bike"},  # description missing
+        {"title": "Bike", "description": None, "item_id": 7},  # the id is the store's to fill in
+        {"title": "Bike", "description": None, "token": "secret"},  # not a field of the type
+    ],
+)
+def test_a_new_item_event_holds_exactly_its_fields_but_the_id(data: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"item\.created holds"):
+        Events(enabled=True).of_new_item(ITEM_CREATED, 1, **data)
