@@ -680,7 +680,7 @@ def main() -> int:
             events = events_section(
                 url=url, service_command=service_command[:-1], service_env=service_env,
                 first_user=first_user, token=token, wrk=wrk, running=running,
-                free_port=free_port, duration=DURATION, rounds=ROUNDS,
+                free_port=free_port, duration=DURATION,
             )  # fmt: skip
         if not ONLY or "sweep" in ONLY:
             swept.log_problems["defaults"] = log_problems(SERVICE)
