@@ -53,6 +53,10 @@ _INSERT_ITEM = (
 )
 
 
+# The outbox row's values in ``_INSERT_ITEM_WITH_EVENT``, by column.
+_EVENT_PARAMETERS = {name: f"outbox_{name}" for name in NEW_ROW_COLUMNS}
+
+
 def _insert_item_with_event() -> Select[Any]:
     """PostgreSQL: the item and its outbox row in one statement (decision 0057), the row's
     payload completed with the new id by the server:
@@ -66,7 +70,7 @@ def _insert_item_with_event() -> Select[Any]:
     new_item = _INSERT_ITEM.cte("new_item")
     values: list[Any] = []
     for name in NEW_ROW_COLUMNS:
-        value: Any = bindparam(f"outbox_{name}", type_=outbox.c[name].type)
+        value: Any = bindparam(_EVENT_PARAMETERS[name], type_=outbox.c[name].type)
         if name == "payload":
             completed = cast(value, JSONB).op("||", return_type=JSONB)(
                 func.jsonb_build_object(literal_column(f"'{NEW_ITEM_ID}'"), new_item.c.id)
@@ -207,7 +211,8 @@ class SqlAlchemyItemRepository:
         statement: Any = _INSERT_ITEM
         if event is not None and self._one_statement:
             statement = _INSERT_ITEM_WITH_EVENT
-            values.update({f"outbox_{name}": value for name, value in new_row(event).items()})
+            event_row = new_row(event)
+            values.update({_EVENT_PARAMETERS[name]: event_row[name] for name in NEW_ROW_COLUMNS})
         try:
             row = await self._statements.one(statement, values)
         except IntegrityError as error:
