@@ -18,7 +18,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     literal_column,
@@ -136,13 +135,19 @@ _RELEASE_MANY = {"array": _release_many(_IDS_ARRAY), "in": _release_many(_IDS_IN
 # (migration 0008: pending rows by destination and id, undelivered rows by key and id) serve it
 # only if their predicates follow from the statement's text, whatever plan PostgreSQL picks for
 # the prepared statement. A row with an ordering key is a head when no earlier row of its key is
-# still undelivered (pending or dead).
+# still undelivered (pending or dead): when it is the first undelivered row of its key. Those
+# firsts come from one pass over the undelivered rows' index, grouped by key (decision 0057);
+# asking "is an earlier row undelivered?" of every pending row instead cost a claim 262 ms with
+# 25,000 events of one user waiting (11 ms this way).
 _IS_PENDING = outbox.c.status == literal_column("'pending'")
-_EARLIER = outbox.alias("earlier")
-_BLOCKED = exists().where(
-    _EARLIER.c.ordering_key == outbox.c.ordering_key,
-    _EARLIER.c.id < outbox.c.id,
-    _EARLIER.c.status != literal_column("'delivered'"),
+_UNDELIVERED = outbox.alias("undelivered")
+_FIRST_UNDELIVERED_OF_EACH_KEY = (
+    select(func.min(_UNDELIVERED.c.id))
+    .where(
+        _UNDELIVERED.c.status != literal_column("'delivered'"),
+        _UNDELIVERED.c.ordering_key.is_not(None),
+    )
+    .group_by(_UNDELIVERED.c.ordering_key)
 )
 _DUE = (
     select(outbox.c.id)
@@ -150,7 +155,10 @@ _DUE = (
         outbox.c.destination == bindparam("dest"),
         _IS_PENDING,
         outbox.c.available_at <= bindparam("now"),
-        or_(outbox.c.ordering_key.is_(None), ~_BLOCKED),
+        or_(
+            outbox.c.ordering_key.is_(None),
+            outbox.c.id.in_(_FIRST_UNDELIVERED_OF_EACH_KEY),
+        ),
     )
     .order_by(outbox.c.id)
     .limit(bindparam("heads_limit", type_=Integer()))
