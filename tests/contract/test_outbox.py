@@ -409,6 +409,26 @@ async def test_a_key_waits_while_an_earlier_row_of_it_is_undelivered(
     assert numbers(await claim_events(uow_factory, retry_at)) == [(1, 1), (1, 2)]
 
 
+async def test_a_long_run_of_one_key_holds_no_other_key_back(uow_factory: UowFactory) -> None:
+    """One user's backlog ahead of everyone else's rows: each claim still takes every key's head
+    (the claim finds the first undelivered row of each key, decision 0057)."""
+    await record(uow_factory, *(user_event(1, n) for n in range(1, 41)))
+    await record(uow_factory, user_event(2, 1), user_event(3, 1))
+
+    claimed = await claim_events(uow_factory, T0, limit=5)
+
+    assert numbers(claimed) == [(1, 1), (1, 2), (1, 3), (2, 1), (3, 1)]
+    async with uow_factory() as uow:  # user 1's head fails: the rest of its run waits
+        await uow.repository(Outbox).schedule_retry(
+            claimed[0].id, attempts=1, available_at=T0 + 3 * LEASE, error="refused"
+        )
+        await uow.repository(Outbox).release_many([m.id for m in claimed[1:3]], T0)
+        await uow.repository(Outbox).mark_delivered_many([m.id for m in claimed[3:]], T0)
+        await uow.commit()
+    await record(uow_factory, user_event(2, 2))
+    assert numbers(await claim_events(uow_factory, T0 + 2 * LEASE)) == [(2, 2)]
+
+
 async def test_a_dead_row_holds_its_key_back_until_requeued(uow_factory: UowFactory) -> None:
     await record(uow_factory, user_event(1, 1), user_event(1, 2))
     first = (await claim_events(uow_factory, T0, limit=1))[0]
