@@ -34,7 +34,7 @@ lint: venv ## ruff, mypy, import-linter, hadolint
 test: lint ## The lint steps, then the whole pytest suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: venv ## The service against plain FastAPI and bare Starlette over asyncpg, on PostgreSQL (needs wrk; ~20 min)
+bench: venv ## The service against plain FastAPI and bare Starlette over asyncpg, on PostgreSQL (needs wrk; ~25 min)
 	@command -v wrk >/dev/null 2>&1 || { \
 		echo "make bench needs wrk on PATH (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)" >&2; \
 		exit 2; }
