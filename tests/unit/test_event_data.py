@@ -12,6 +12,7 @@ from application.events import USER_PROFILE_CHANGED, USER_REGISTERED, Events, Ev
 from application.ports import OutboxDestination
 
 T0 = datetime(2026, 12, 6, 8, 30, 15, 123000, tzinfo=UTC)
+ADA: dict[str, object] = {"username": "ada", "email": "ada@example.com", "email_verified": False}
 
 
 async def recorded(
@@ -31,9 +32,7 @@ async def test_a_time_is_rfc_3339_utc_with_a_z(db: InMemoryDatabase) -> None:
         Events(enabled=True),
         USER_REGISTERED,
         7,
-        username="ada",
-        email="ada@example.com",
-        email_verified=False,
+        **ADA,
         is_admin=False,
         created_at=T0,
     )
@@ -44,14 +43,7 @@ async def test_a_time_is_rfc_3339_utc_with_a_z(db: InMemoryDatabase) -> None:
 
 async def test_a_collection_is_a_list(db: InMemoryDatabase) -> None:
     payload = await recorded(
-        db,
-        Events(enabled=True),
-        USER_PROFILE_CHANGED,
-        7,
-        username="ada",
-        email="ada@example.com",
-        email_verified=False,
-        changed=("username", "email"),
+        db, Events(enabled=True), USER_PROFILE_CHANGED, 7, **ADA, changed=("username", "email")
     )
 
     assert payload["changed"] == ["username", "email"]
@@ -64,9 +56,7 @@ async def test_a_field_the_type_does_not_define_is_refused(db: InMemoryDatabase)
             Events(enabled=True),
             USER_PROFILE_CHANGED,
             7,
-            username="ada",
-            email="ada@example.com",
-            email_verified=False,
+            **ADA,
             changed=["email"],
             password="secret",  # what must never reach an event
         )
