@@ -165,8 +165,9 @@ Index(
     outbox.c.status,
     outbox.c.available_at,
 )
-# "No earlier undelivered row of the same key": WHERE ordering_key = ? AND id < ? AND status <>
-# 'delivered'. Partial: the probe never reads a delivered row (docs/decisions/0052).
+# The first undelivered row of each key (the claim's heads): SELECT min(id) ... WHERE status <>
+# 'delivered' GROUP BY ordering_key, read in index order. Partial: it never reads a delivered
+# row (docs/decisions/0052, 0057).
 _UNDELIVERED = outbox.c.status != "delivered"
 Index(
     "ix_outbox_undelivered_ordering_key_id",
