@@ -81,6 +81,7 @@ class NatsJetStreamPublisher:
         self._js: JetStreamContext | None = None
         self._stream_ready = False
         self._lock = asyncio.Lock()
+        self._closing = False  # a disconnection then is ours, not a lost link
 
     def subject(self, name: str) -> str:
         return f"{self._stream.subject_prefix}.{name}"
@@ -175,7 +176,8 @@ class NatsJetStreamPublisher:
 
     async def _connect(self) -> Client:
         async def disconnected() -> None:
-            logger.warning("event broker link lost; reconnecting")
+            if not self._closing:
+                logger.warning("event broker link lost; reconnecting")
 
         async def reconnected() -> None:
             logger.info("event broker link back")
@@ -183,6 +185,7 @@ class NatsJetStreamPublisher:
         async def error(e: Exception) -> None:
             logger.debug("event broker: %s", e)
 
+        self._closing = False
         try:
             return await nats.connect(
                 self._url,
@@ -227,6 +230,7 @@ class NatsJetStreamPublisher:
 
     async def close(self) -> None:
         client, self._client, self._js = self._client, None, None
+        self._closing = True
         if client is not None and not client.is_closed:
             try:
                 await client.drain()

@@ -18,6 +18,7 @@ from dependency_injector import providers
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.nats_events import NatsJetStreamPublisher, StreamOptions
 from application.create_user import CreateUserCommand
 from application.events import EVENT_TYPES
 from application.manage_user import ManageUserCommand
@@ -336,6 +337,27 @@ async def test_a_stream_created_but_still_empty_reads_as_empty(jetstream: EventS
     finally:
         await client.close()
     assert (only.subject, only.event) == (f"{jetstream.prefix}.probe", {"n": 1})
+
+
+async def test_a_publisher_closed_logs_no_lost_link_and_one_cut_logs_it(
+    jetstream: EventStream, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker's clean stop is not an outage: no "link lost" warning for an operator to chase.
+    A link that does go (the client closed under the publisher) is still warned about."""
+    lost = "event broker link lost"
+    options = StreamOptions(name=jetstream.name, subject_prefix=jetstream.prefix)
+    publisher = NatsJetStreamPublisher(jetstream.url, options)
+    await publisher.publish_run([])  # connects, creates the stream
+    await publisher.close()
+    assert lost not in caplog.text
+
+    publisher = NatsJetStreamPublisher(jetstream.url, options)
+    await publisher.publish_run([])
+    client = publisher._client
+    assert client is not None
+    await client.close()  # the link goes without the publisher closing
+    await publisher.close()
+    assert lost in caplog.text
 
 
 async def test_with_events_off_nothing_is_recorded(container: Container) -> None:
