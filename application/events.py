@@ -6,7 +6,9 @@ generated from it (``python -m entrypoints.asyncapi``; a test fails when the two
 
 A use case records an event with ``await self._events.record(self._uow, USER_DELETED, user.id)``
 inside its unit of work, before ``commit``: the event exists if and only if the change does. With
-events off (``EVENTS_NATS_URL`` unset) ``record`` does nothing, so nothing else changes.
+events off (``EVENTS_NATS_URL`` unset) ``record`` does nothing, so nothing else changes. An event
+about a row the store has not numbered yet (``item.created``) is made with ``of_new_item`` and
+handed to the repository with the row, which records both in one write (decision 0057).
 
 Never in an event: password hashes, tokens, links with tokens, second-factor secrets or codes.
 ``record`` refuses any field the type does not define, so a secret cannot slip in by a keyword.
