@@ -199,7 +199,7 @@ class SqlAlchemyItemRepository:
         self._transaction = transaction
         self._connection = transaction.connection
         self._statements = transaction.statements
-        self._one_statement = self._connection.dialect.name == "postgresql"
+        self._item_and_event_in_one_statement = self._connection.dialect.name == "postgresql"
 
     async def add(self, item: NewItem, event: NewOutboxMessage | None = None) -> Item:
         values = {
@@ -209,7 +209,7 @@ class SqlAlchemyItemRepository:
             "created_at": item.created_at,
         }
         statement: Any = _INSERT_ITEM
-        if event is not None and self._one_statement:
+        if event is not None and self._item_and_event_in_one_statement:
             statement = _INSERT_ITEM_WITH_EVENT
             event_row = new_row(event)
             values.update({_EVENT_PARAMETERS[name]: event_row[name] for name in NEW_ROW_COLUMNS})
@@ -220,7 +220,7 @@ class SqlAlchemyItemRepository:
                 raise OwnerNotFound(item.owner_id) from error
             raise
         assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it wrote
-        if event is not None and not self._one_statement:
+        if event is not None and not self._item_and_event_in_one_statement:
             await SqlAlchemyOutbox(self._transaction).add(with_item_id(event, row[0]))
         return Item(
             id=row[0],
