@@ -15,14 +15,17 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Integer,
+    and_,
     any_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal_column,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -135,42 +138,122 @@ _RELEASE_MANY = {"array": _release_many(_IDS_ARRAY), "in": _release_many(_IDS_IN
 # (migration 0008: pending rows by destination and id, undelivered rows by key and id) serve it
 # only if their predicates follow from the statement's text, whatever plan PostgreSQL picks for
 # the prepared statement. A row with an ordering key is a head when no earlier row of its key is
-# still undelivered (pending or dead): when it is the first undelivered row of its key. Those
-# firsts come from one pass over the undelivered rows' index, grouped by key (decision 0057);
-# asking "is an earlier row undelivered?" of every pending row instead cost a claim 262 ms with
-# 25,000 events of one user waiting (11 ms this way).
+# still undelivered (pending or dead): when it is the first undelivered row of its key.
+#
+# The heads come from a window: the first ``window`` pending rows of the destination in id order
+# (``_WINDOW_PER_HEAD`` times the batch). Every earlier pending row of the destination is in the
+# window, so a key's first row there is its head unless an earlier row of the key is dead or of
+# another destination: one index probe per key, not per row. The claim's cost is the window's,
+# whatever the outbox holds: a claim that grouped every undelivered row of the table (decision
+# 0057) read the dead index entries of everything delivered since the last VACUUM, and a plan
+# made on stale statistics read the whole table (5 ms a claim with 40,000 delivered rows, where
+# this takes 0.3 ms; decision 0058). Only when the window is full and yields fewer available
+# heads than the batch (one user's long run ahead of everyone, or heads leased by another
+# worker) does the claim also take the first undelivered row of every key (the grouped pass),
+# so that no key waits behind another's run.
+_WINDOW_PER_HEAD = 10
 _IS_PENDING = outbox.c.status == literal_column("'pending'")
+_DUE_NOW = outbox.c.available_at <= bindparam("now")
+_FIRST_PENDING = (
+    select(outbox.c.id, outbox.c.ordering_key, outbox.c.available_at)
+    .where(outbox.c.destination == bindparam("dest"), _IS_PENDING)
+    .order_by(outbox.c.id)
+    .limit(bindparam("window", type_=Integer()))
+    .subquery("first_pending")
+)
+_WINDOW = select(
+    _FIRST_PENDING.c.id,
+    _FIRST_PENDING.c.ordering_key,
+    _FIRST_PENDING.c.available_at,
+    (
+        _FIRST_PENDING.c.id
+        == func.min(_FIRST_PENDING.c.id).over(partition_by=_FIRST_PENDING.c.ordering_key)
+    ).label("first_of_key"),
+).cte("claim_window")
+_EARLIER = outbox.alias("earlier")
+_NOTHING_EARLIER_UNDELIVERED = ~exists().where(
+    _EARLIER.c.ordering_key == _WINDOW.c.ordering_key,
+    _EARLIER.c.status != literal_column("'delivered'"),
+    _EARLIER.c.id < _WINDOW.c.id,
+)
+_WINDOW_HEADS = (
+    select(_WINDOW.c.id, _WINDOW.c.available_at)
+    .where(
+        or_(
+            _WINDOW.c.ordering_key.is_(None),
+            and_(_WINDOW.c.first_of_key, _NOTHING_EARLIER_UNDELIVERED),
+        )
+    )
+    .cte("window_heads")
+)
+_WINDOW_HEADS_DUE = _WINDOW_HEADS.c.available_at <= bindparam("now")
+# Past the window only when it is full and short of heads (one-time filters: PostgreSQL skips
+# the grouped pass otherwise).
+_PAST_THE_WINDOW = and_(
+    select(func.count()).select_from(_WINDOW).scalar_subquery() >= bindparam("window"),
+    select(func.count()).select_from(_WINDOW_HEADS).where(_WINDOW_HEADS_DUE).scalar_subquery()
+    < bindparam("heads_limit"),
+)
 _UNDELIVERED = outbox.alias("undelivered")
 _FIRST_UNDELIVERED_OF_EACH_KEY = (
     select(func.min(_UNDELIVERED.c.id))
     .where(
         _UNDELIVERED.c.status != literal_column("'delivered'"),
         _UNDELIVERED.c.ordering_key.is_not(None),
+        _PAST_THE_WINDOW,
     )
     .group_by(_UNDELIVERED.c.ordering_key)
 )
-_DUE = (
-    select(outbox.c.id)
+_KEYLESS = outbox.alias("keyless")
+_KEYLESS_PAST_THE_WINDOW = (
+    select(_KEYLESS.c.id)
     .where(
-        outbox.c.destination == bindparam("dest"),
-        _IS_PENDING,
-        outbox.c.available_at <= bindparam("now"),
-        or_(
-            outbox.c.ordering_key.is_(None),
-            outbox.c.id.in_(_FIRST_UNDELIVERED_OF_EACH_KEY),
-        ),
+        _KEYLESS.c.destination == bindparam("dest"),
+        _KEYLESS.c.status == literal_column("'pending'"),
+        _KEYLESS.c.ordering_key.is_(None),
+        _KEYLESS.c.available_at <= bindparam("now"),
+        _PAST_THE_WINDOW,
     )
-    .order_by(outbox.c.id)
-    .limit(bindparam("heads_limit", type_=Integer()))
-    .with_for_update(skip_locked=True)
-    .scalar_subquery()
+    .order_by(_KEYLESS.c.id)
+    .limit(bindparam("heads_limit"))
+    .subquery("keyless_past_the_window")
 )
-_CLAIM_HEADS = (
-    update(outbox)
-    .where(outbox.c.id.in_(_DUE))
-    .values(available_at=bindparam("lease_until"))
-    .returning(*_COLUMNS)
+_HEADS = union_all(
+    select(_WINDOW_HEADS.c.id).where(_WINDOW_HEADS_DUE),
+    _FIRST_UNDELIVERED_OF_EACH_KEY,
+    select(_KEYLESS_PAST_THE_WINDOW.c.id),
 )
+
+
+def _claim_heads(*are_heads: Any) -> Any:
+    due = (
+        select(outbox.c.id)
+        .where(*are_heads, _IS_PENDING, _DUE_NOW)
+        .order_by(outbox.c.id)
+        .limit(bindparam("heads_limit", type_=Integer()))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(due))
+        .values(available_at=bindparam("lease_until"))
+        .returning(*_COLUMNS)
+    )
+
+
+# PostgreSQL: the heads are found by one statement and leased by another, by primary key. In one
+# statement the planner, on an outbox's usual stale statistics, may walk the pending rows and
+# evaluate the heads again for each (1.5 s a claim with 4,000 pending rows), or compare every
+# pending row with every head (11 s with 360,000 rows of 10,000 users). The lease re-checks each
+# row under its lock (pending, due), so a head leased by another claimer in between is skipped.
+# The lease names no destination (a row's never changes; the heads are the destination's), so the
+# primary key is the one index that serves it.
+_LEASE_HEADS = _claim_heads(outbox.c.id == any_(bindparam("head_ids", type_=ARRAY(BigInteger()))))
+# SQLite: one statement (its planner takes the subquery as written).
+_CLAIM_HEADS = _claim_heads(outbox.c.id.in_(_HEADS), outbox.c.destination == bindparam("dest"))
+
+
 _FOLLOWERS = (
     select(outbox.c.id)
     .where(
@@ -224,6 +307,13 @@ def _message(row: Any) -> OutboxMessage:
     )
 
 
+def _status_literal(status: OutboxStatus) -> Any:
+    """A status as SQL text, not a bind parameter: a partial index (pending, undelivered) serves
+    a prepared statement's generic plan only if its predicate follows from the text. The value
+    is one of ``OutboxStatus``'s own, never a caller's string."""
+    return literal_column(f"'{OutboxStatus(status).value}'")
+
+
 def _of(destination: OutboxDestination | None) -> list[Any]:
     return [] if destination is None else [outbox.c.destination == destination.value]
 
@@ -261,16 +351,7 @@ class SqlAlchemyOutbox:
         # Lock the due heads nobody else holds (SKIP LOCKED; SQLite ignores the clause and
         # serialises writers with BEGIN IMMEDIATE) and push their availability to the end of
         # the lease, so a claim survives this transaction's commit.
-        result = await self._connection.execute(
-            _CLAIM_HEADS,
-            {
-                "dest": destination.value,
-                "now": now,
-                "heads_limit": limit,
-                "lease_until": lease_until,
-            },
-        )
-        heads = sorted((_message(row) for row in result), key=lambda m: m.id)
+        heads = await self._claim_heads(now, lease_until, limit, destination)
         keys = {m.ordering_key for m in heads if m.ordering_key is not None}
         if not keys or len(heads) >= limit:
             return heads
@@ -290,6 +371,29 @@ class SqlAlchemyOutbox:
             },
         )
         return _contiguous(heads, [_message(row) for row in more])
+
+    async def _claim_heads(
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        destination: OutboxDestination,
+    ) -> list[OutboxMessage]:
+        params: dict[str, Any] = {
+            "dest": destination.value,
+            "now": now,
+            "heads_limit": limit,
+            "window": limit * _WINDOW_PER_HEAD,
+            "lease_until": lease_until,
+        }
+        if self._ids == "array":
+            head_ids = list((await self._connection.execute(_HEADS, params)).scalars())
+            if not head_ids:
+                return []
+            result = await self._connection.execute(_LEASE_HEADS, {**params, "head_ids": head_ids})
+        else:
+            result = await self._connection.execute(_CLAIM_HEADS, params)
+        return sorted((_message(row) for row in result), key=lambda m: m.id)
 
     async def mark_delivered(
         self, message_id: int, at: datetime, *, payload: Mapping[str, Any] | None = None
@@ -377,7 +481,7 @@ class SqlAlchemyOutbox:
         result = await self._connection.execute(
             select(func.count())
             .select_from(outbox)
-            .where(outbox.c.status == status.value, *_of(destination))
+            .where(outbox.c.status == _status_literal(status), *_of(destination))
         )
         return int(result.scalar_one())
 
@@ -385,7 +489,7 @@ class SqlAlchemyOutbox:
         result = await self._connection.execute(
             select(func.min(outbox.c.created_at)).where(
                 outbox.c.destination == destination.value,
-                outbox.c.status != OutboxStatus.DELIVERED.value,
+                outbox.c.status != _status_literal(OutboxStatus.DELIVERED),
             )
         )
         oldest: datetime | None = utc(result.scalar_one())

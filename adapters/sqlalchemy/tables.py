@@ -158,13 +158,6 @@ outbox = Table(
     sqlite_autoincrement=True,
 )
 Index("uq_outbox_event_id", outbox.c.event_id, unique=True)
-# The claim: WHERE destination = ? AND status = 'pending' AND available_at <= now ORDER BY id.
-Index(
-    "ix_outbox_destination_status_available_at",
-    outbox.c.destination,
-    outbox.c.status,
-    outbox.c.available_at,
-)
 # The first undelivered row of each key (the claim's heads): SELECT min(id) ... WHERE status <>
 # 'delivered' GROUP BY ordering_key, read in index order. Partial: it never reads a delivered
 # row (docs/decisions/0052, 0057).
@@ -173,6 +166,17 @@ Index(
     "ix_outbox_undelivered_ordering_key_id",
     outbox.c.ordering_key,
     outbox.c.id,
+    postgresql_where=_UNDELIVERED,
+    sqlite_where=_UNDELIVERED,
+)
+# The event lag (/metrics): the oldest created_at of a destination's undelivered rows. No index
+# holds available_at, the column a claim's lease moves, so that a lease is a heap-only (HOT)
+# update: no new index entry (migration 0009 also leaves half of each page free for it on
+# PostgreSQL: fillfactor 50; docs/decisions/0058).
+Index(
+    "ix_outbox_undelivered_destination_created_at",
+    outbox.c.destination,
+    outbox.c.created_at,
     postgresql_where=_UNDELIVERED,
     sqlite_where=_UNDELIVERED,
 )

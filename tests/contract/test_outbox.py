@@ -429,6 +429,20 @@ async def test_a_long_run_of_one_key_holds_no_other_key_back(uow_factory: UowFac
     assert numbers(await claim_events(uow_factory, T0 + 2 * LEASE)) == [(2, 2)]
 
 
+async def test_keys_past_a_full_window_of_one_run_are_claimed(uow_factory: UowFactory) -> None:
+    """The SQL claim looks for heads among the first 10 x limit pending rows; when one user's run
+    fills that window, the other users' heads past it are still found (decision 0058)."""
+    await record(uow_factory, *(user_event(1, n) for n in range(1, 41)))
+    await record(uow_factory, user_event(2, 1))
+
+    first = await claim_events(uow_factory, T0, limit=3)
+
+    assert numbers(first) == [(1, 1), (1, 2), (2, 1)]
+    # the window is now user 1's leased run: a second claimer finds only the key past it
+    await record(uow_factory, user_event(3, 1))
+    assert numbers(await claim_events(uow_factory, T0, limit=3)) == [(3, 1)]
+
+
 async def test_a_dead_row_holds_its_key_back_until_requeued(uow_factory: UowFactory) -> None:
     await record(uow_factory, user_event(1, 1), user_event(1, 2))
     first = (await claim_events(uow_factory, T0, limit=1))[0]
