@@ -170,9 +170,8 @@ Index(
     sqlite_where=_UNDELIVERED,
 )
 # The event lag (/metrics): the oldest created_at of a destination's undelivered rows. No index
-# holds available_at, the column a claim's lease moves, so that a lease is a heap-only (HOT)
-# update: no new index entry (migration 0009 also leaves half of each page free for it on
-# PostgreSQL: fillfactor 50; docs/decisions/0058).
+# holds available_at, the column a claim's lease moves, so that a lease can be a heap-only (HOT)
+# update, with no new index entry (migration 0009, docs/decisions/0058).
 Index(
     "ix_outbox_undelivered_destination_created_at",
     outbox.c.destination,

@@ -139,6 +139,12 @@ def test_the_indexes_the_queries_need_exist(empty_database_url: str) -> None:
         "ordering_key, id where status <> 'delivered'"
     )
     assert "ix_outbox_ordering_key_id" not in found
+    # The event lag (/metrics) reads the undelivered rows by creation time; no index holds
+    # available_at, so that a claim's lease can be a heap-only update (docs/decisions/0058).
+    assert bare("ix_outbox_undelivered_destination_created_at").endswith(
+        "destination, created_at where status <> 'delivered'"
+    )
+    assert not [name for name, sql in found.items() if "available_at" in sql]
 
 
 # --- 0004: email keys by NFKC + case folding, IDNA domains in ASCII --------------------------

@@ -1,4 +1,4 @@
-"""outbox: a claim's lease is a HOT update; the event lag from a partial index
+"""outbox: no index on available_at (a lease can be HOT); the event lag from a partial index
 
 Revision ID: 0009
 Revises: 0008
@@ -9,9 +9,8 @@ indexed that column, so every lease wrote a new entry into each of the outbox's 
 (decision 0058). Its readers are served by the partial indexes: the claim by the pending rows'
 (0008), the pending count too, the event lag (the oldest undelivered ``created_at`` of a
 destination) by a new partial index on ``(destination, created_at)`` of the undelivered rows,
-whose columns a lease never changes. On PostgreSQL the table's fill factor leaves half of each
-page free, so that a lease's new row version fits beside the old one (a heap-only tuple, no index
-entry at all); pages written before this keep their fill.
+whose columns a lease never changes. A lease (and a retry's new time) is then a heap-only tuple
+update when its page has room: no index entry at all.
 """
 
 from collections.abc import Sequence
@@ -25,7 +24,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UNDELIVERED = sa.text("status <> 'delivered'")
-FILL_FACTOR = 50
 
 
 def upgrade() -> None:
@@ -37,13 +35,9 @@ def upgrade() -> None:
         sqlite_where=UNDELIVERED,
     )
     op.drop_index("ix_outbox_destination_status_available_at", table_name="outbox")
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"ALTER TABLE outbox SET (fillfactor = {FILL_FACTOR})")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE outbox RESET (fillfactor)")
     op.create_index(
         "ix_outbox_destination_status_available_at",
         "outbox",
