@@ -144,13 +144,12 @@ _RELEASE_MANY = {"array": _release_many(_IDS_ARRAY), "in": _release_many(_IDS_IN
 # (``_WINDOW_PER_HEAD`` times the batch). Every earlier pending row of the destination is in the
 # window, so a key's first row there is its head unless an earlier row of the key is dead or of
 # another destination: one index probe per key, not per row. The claim's cost is the window's,
-# whatever the outbox holds: a claim that grouped every undelivered row of the table (decision
-# 0057) read the dead index entries of everything delivered since the last VACUUM, and a plan
-# made on stale statistics read the whole table (5 ms a claim with 40,000 delivered rows, where
-# this takes 0.3 ms; decision 0058). Only when the window is full and yields fewer available
-# heads than the batch (one user's long run ahead of everyone, or heads leased by another
-# worker) does the claim also take the first undelivered row of every key (the grouped pass),
-# so that no key waits behind another's run.
+# not the outbox's history: grouping every undelivered row of the table at each claim (decision
+# 0057), planned on statistics made while a backlog waited, read the whole table (5 ms a claim
+# with 40,000 delivered rows, and the relay's PostgreSQL CPU per event doubled; decision 0058).
+# Only when the window is full and yields fewer due heads than the batch (one user's long run
+# ahead of everyone, or heads leased by another worker) does the claim also take the first
+# undelivered row of every key (the grouped pass), so that no key waits behind another's run.
 _WINDOW_PER_HEAD = 10
 _IS_PENDING = outbox.c.status == literal_column("'pending'")
 _DUE_NOW = outbox.c.available_at <= bindparam("now")
