@@ -158,9 +158,10 @@ outbox = Table(
     sqlite_autoincrement=True,
 )
 Index("uq_outbox_event_id", outbox.c.event_id, unique=True)
-# The first undelivered row of each key (the claim's heads): SELECT min(id) ... WHERE status <>
-# 'delivered' GROUP BY ordering_key, read in index order. Partial: it never reads a delivered
-# row (docs/decisions/0052, 0057).
+# The undelivered rows of a key, in id order: the claim's probe "is an earlier row of this key
+# undelivered?" (one per key of its window), and, past a full window, its grouped pass SELECT
+# min(id) ... GROUP BY ordering_key. Partial: it never reads a delivered row (docs/decisions/0052,
+# 0057, 0058).
 _UNDELIVERED = outbox.c.status != "delivered"
 Index(
     "ix_outbox_undelivered_ordering_key_id",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,64 +35,62 @@ def event(user_id: int) -> NewOutboxMessage:
     )
 
 
-async def test_a_lease_is_a_heap_only_update(postgres_url: str) -> None:
+@pytest.fixture
+async def database(postgres_url: str) -> AsyncIterator[SqlAlchemyDatabase]:
+    """The outbox empty; a pool of 10, enough for eight claimers at once."""
     engine = create_engine(postgres_url)
     await empty_tables(engine)
-    database = SqlAlchemyDatabase(engine)
-    try:
-        async with database.transaction() as transaction:
-            for user_id in (1, 2, 3):
-                await SqlAlchemyOutbox(transaction).add(event(user_id))
-            await transaction.commit()
+    yield SqlAlchemyDatabase(engine)
+    await engine.dispose()
+
+
+async def record(database: SqlAlchemyDatabase, users: range) -> None:
+    async with database.transaction() as transaction:
+        for user_id in users:
+            await SqlAlchemyOutbox(transaction).add(event(user_id))
+        await transaction.commit()
+
+
+async def test_a_lease_is_a_heap_only_update(database: SqlAlchemyDatabase) -> None:
+    await record(database, range(1, 4))
+    async with database.transaction() as transaction:
+        claimed = await SqlAlchemyOutbox(transaction).claim(
+            NOW, NOW + LEASE, 10, OutboxDestination.EVENTS
+        )
+        # This transaction's own counts: every leased row stayed on its page, and no index
+        # holds the column a lease moves, so no index got a new entry.
+        updated, heap_only = (
+            await transaction.connection.execute(
+                text(
+                    "SELECT pg_stat_get_xact_tuples_updated('outbox'::regclass), "
+                    "pg_stat_get_xact_tuples_hot_updated('outbox'::regclass)"
+                )
+            )
+        ).one()
+    assert [m.ordering_key for m in claimed] == ["1", "2", "3"]
+    assert (updated, heap_only) == (3, 3)
+
+
+async def test_concurrent_claims_lease_each_head_once(database: SqlAlchemyDatabase) -> None:
+    """Each claimer finds the heads, then leases them by id under SKIP LOCKED with the row's
+    state checked again: a head leased by another claimer in between is not leased twice."""
+    await record(database, range(1, 41))
+
+    async def claim() -> list[int]:
         async with database.transaction() as transaction:
             claimed = await SqlAlchemyOutbox(transaction).claim(
                 NOW, NOW + LEASE, 10, OutboxDestination.EVENTS
             )
-            # This transaction's own counts: every leased row stayed on its page, and no index
-            # holds the column a lease moves, so no index got a new entry.
-            updated, heap_only = (
-                await transaction.connection.execute(
-                    text(
-                        "SELECT pg_stat_get_xact_tuples_updated('outbox'::regclass), "
-                        "pg_stat_get_xact_tuples_hot_updated('outbox'::regclass)"
-                    )
-                )
-            ).one()
-        assert [m.ordering_key for m in claimed] == ["1", "2", "3"]
-        assert (updated, heap_only) == (3, 3)
-    finally:
-        await engine.dispose()
-
-
-async def test_concurrent_claims_lease_each_head_once(postgres_url: str) -> None:
-    """Each claimer finds the heads, then leases them by id under SKIP LOCKED with the row's
-    state checked again: a head leased by another claimer in between is not leased twice."""
-    engine = create_engine(postgres_url)  # a pool of 10: the eight claimers at once
-    await empty_tables(engine)
-    database = SqlAlchemyDatabase(engine)
-    try:
-        async with database.transaction() as transaction:
-            for user_id in range(1, 41):
-                await SqlAlchemyOutbox(transaction).add(event(user_id))
             await transaction.commit()
+        return [m.id for m in claimed]
 
-        async def claim() -> list[int]:
-            async with database.transaction() as transaction:
-                claimed = await SqlAlchemyOutbox(transaction).claim(
-                    NOW, NOW + LEASE, 10, OutboxDestination.EVENTS
-                )
-                await transaction.commit()
-            return [m.id for m in claimed]
-
-        for _ in range(5):  # rounds of eight claimers racing over the same forty heads
-            async with database.transaction() as transaction:
-                await transaction.connection.execute(
-                    text("UPDATE outbox SET available_at = :t"), {"t": NOW}
-                )
-                await transaction.commit()
-            batches = await asyncio.gather(*(claim() for _ in range(8)))
-            leased = [i for batch in batches for i in batch]
-            assert len(leased) == len(set(leased))
-            assert len(leased) == 40  # four full batches; the other claimers found them taken
-    finally:
-        await engine.dispose()
+    for _ in range(5):  # rounds of eight claimers racing over the same forty heads
+        async with database.transaction() as transaction:
+            await transaction.connection.execute(
+                text("UPDATE outbox SET available_at = :t"), {"t": NOW}
+            )
+            await transaction.commit()
+        batches = await asyncio.gather(*(claim() for _ in range(8)))
+        leased = [i for batch in batches for i in batch]
+        assert len(leased) == len(set(leased))
+        assert len(leased) == 40  # four full batches; the other claimers found them taken
