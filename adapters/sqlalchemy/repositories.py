@@ -20,7 +20,7 @@ from adapters.sqlalchemy.outbox import NEW_ROW_COLUMNS, SqlAlchemyOutbox, new_ro
 from adapters.sqlalchemy.rows import ITEM_COLUMNS, USER_COLUMNS, item_from_row, user_from_row
 from adapters.sqlalchemy.tables import items, outbox, users
 from adapters.sqlalchemy.unit_of_work import sql_repository
-from application.ports import NewOutboxMessage
+from application.ports import NewOutboxMessage, OutboxStatus
 from application.ports.repositories import (
     NEW_ITEM_ID,
     ItemRepository,
@@ -53,39 +53,86 @@ _INSERT_ITEM = (
 )
 
 
-# The outbox row's values in ``_INSERT_ITEM_WITH_EVENT``, by column.
-_EVENT_PARAMETERS = {name: f"outbox_{name}" for name in NEW_ROW_COLUMNS}
+# ``item.created``'s data as the new items row holds it: each field and its column. The event
+# ``Events.of_new_item`` makes for ``AddItemToUser`` holds exactly these (and the id the store
+# gives it); ``_INSERT_ITEM_WITH_ITS_DATA`` has the server build it from the row (decision 0059).
+_ITEM_DATA_COLUMNS = {
+    "user_id": items.c.owner_id,
+    "title": items.c.title,
+    "description": items.c.description,
+}
 
 
-def _insert_item_with_event() -> Select[Any]:
-    """PostgreSQL: the item and its outbox row in one statement (decision 0057), the row's
-    payload completed with the new id by the server:
+def item_data(item: NewItem | Item) -> dict[str, Any]:
+    """``_ITEM_DATA_COLUMNS``'s fields, with ``item``'s values."""
+    return {"user_id": item.owner_id, "title": item.title, "description": item.description}
 
-        WITH new_item AS (INSERT INTO items ... RETURNING id),
-             new_event AS (INSERT INTO outbox (...) SELECT ..., payload || {item_id} FROM new_item)
+
+# The outbox row's values that the statements below send, by column (``_INSERT_ITEM_WITH_ITS_DATA``
+# all but the payload). A new row is pending, never tried and due when it was recorded
+# (``new_row``): the statements write those themselves.
+_SENT_EVENT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "event_type",
+    "payload",
+    "created_at",
+    "destination",
+    "ordering_key",
+)
+_SENT_WITH_ITS_DATA = tuple(name for name in _SENT_EVENT_COLUMNS if name != "payload")
+_EVENT_PARAMETERS = {name: f"outbox_{name}" for name in _SENT_EVENT_COLUMNS}
+
+
+def _insert_item_with_event(*, data_from_the_row: bool) -> Select[Any]:
+    """PostgreSQL: the item and its outbox row in one statement (decision 0057):
+
+        WITH new_item AS (INSERT INTO items ... RETURNING id, owner_id, title, description),
+             new_event AS (INSERT INTO outbox (...) SELECT ..., <payload> FROM new_item)
         SELECT id FROM new_item
 
-    A data-modifying WITH runs to completion whether or not the query reads it. The outbox's
-    values are the ``outbox_``-prefixed names of ``new_row``'s."""
-    new_item = _INSERT_ITEM.cte("new_item")
-    values: list[Any] = []
-    for name in NEW_ROW_COLUMNS:
-        value: Any = bindparam(_EVENT_PARAMETERS[name], type_=outbox.c[name].type)
-        if name == "payload":
-            completed = cast(value, JSONB).op("||", return_type=JSONB)(
-                func.jsonb_build_object(literal_column(f"'{NEW_ITEM_ID}'"), new_item.c.id)
-            )
-            value = cast(completed, outbox.c.payload.type)
-        values.append(value)
+    A data-modifying WITH runs to completion whether or not the query reads it. The payload is
+    the sent one completed with the new id (``payload || {item_id}``), or, ``data_from_the_row``,
+    built by the server from the new row alone (``json_build_object``, decision 0059): the
+    client then encodes no JSON. The other values are the ``outbox_``-prefixed names of
+    ``_SENT_EVENT_COLUMNS``."""
+    data = {**_ITEM_DATA_COLUMNS, NEW_ITEM_ID: items.c.id}
+    new_item = _INSERT_ITEM.returning(*_ITEM_DATA_COLUMNS.values()).cte("new_item")
+    sent = {
+        name: bindparam(_EVENT_PARAMETERS[name], type_=outbox.c[name].type)
+        for name in _SENT_EVENT_COLUMNS
+    }
+    if data_from_the_row:
+        fields: list[tuple[Any, Any]] = [
+            (literal_column(f"'{name}'"), new_item.c[column.key]) for name, column in data.items()
+        ]
+        payload: Any = func.json_build_object(
+            *(part for pair in fields for part in pair), type_=outbox.c.payload.type
+        )
+    else:
+        completed = cast(sent["payload"], JSONB).op("||", return_type=JSONB)(
+            func.jsonb_build_object(literal_column(f"'{NEW_ITEM_ID}'"), new_item.c.id)
+        )
+        payload = cast(completed, outbox.c.payload.type)
+    values = {
+        **sent,
+        "payload": payload,
+        "status": literal_column(f"'{OutboxStatus.PENDING.value}'"),
+        "attempts": literal_column("0"),
+        "available_at": sent["created_at"],
+    }
     new_event = (
         insert(outbox)
-        .from_select(NEW_ROW_COLUMNS, select(*values).select_from(new_item))
+        .from_select(
+            NEW_ROW_COLUMNS,
+            select(*(values[name] for name in NEW_ROW_COLUMNS)).select_from(new_item),
+        )
         .cte("new_event")
     )
     return select(new_item.c.id).add_cte(new_event)
 
 
-_INSERT_ITEM_WITH_EVENT = _insert_item_with_event()
+_INSERT_ITEM_WITH_EVENT = _insert_item_with_event(data_from_the_row=False)
+_INSERT_ITEM_WITH_ITS_DATA = _insert_item_with_event(data_from_the_row=True)
 
 
 @sql_repository(UserRepository)
@@ -211,8 +258,11 @@ class SqlAlchemyItemRepository:
         statement: Any = _INSERT_ITEM
         if event is not None and self._item_and_event_in_one_statement:
             statement = _INSERT_ITEM_WITH_EVENT
+            sent = _SENT_EVENT_COLUMNS
+            if event.payload == item_data(item):
+                statement, sent = _INSERT_ITEM_WITH_ITS_DATA, _SENT_WITH_ITS_DATA
             event_row = new_row(event)
-            values.update({_EVENT_PARAMETERS[name]: event_row[name] for name in NEW_ROW_COLUMNS})
+            values.update({_EVENT_PARAMETERS[name]: event_row[name] for name in sent})
         try:
             row = await self._statements.one(statement, values)
         except IntegrityError as error:

@@ -292,6 +292,34 @@ async def test_an_item_added_with_its_event_records_the_event_completed_with_the
         assert await uow.repository(ItemRepository).get(bike.id) == bike
 
 
+async def test_an_event_holds_its_own_data_whether_or_not_it_is_the_items_row(
+    uow_factory: UowFactory,
+) -> None:
+    """PostgreSQL builds an event's data from the new row when it is exactly the row's own
+    fields (decision 0059), and records any other as it was given: both completed with the id."""
+    ada = await add_user(uow_factory, "ada")
+    own = replace(
+        item_event(ada.id), payload={"user_id": ada.id, "title": "Bike", "description": None}
+    )
+    renamed = replace(item_event(ada.id), payload={**item_event(ada.id).payload, "title": "Lamp"})
+    more = replace(item_event(ada.id), payload={**item_event(ada.id).payload, "colour": "red"})
+    async with uow_factory() as uow:
+        items = uow.repository(ItemRepository)
+        added = [
+            await items.add(new_item(ada.id, "Bike", description=None), own),
+            await items.add(new_item(ada.id, "Bike"), renamed),
+            await items.add(new_item(ada.id, "Bike"), more),
+        ]
+        await uow.commit()
+
+    recorded = await events_in_outbox(uow_factory)
+    assert [m.payload for m in recorded] == [
+        {**event.payload, "item_id": item.id}
+        for event, item in zip((own, renamed, more), added, strict=True)
+    ]
+    assert [m.event_id for m in recorded] == [own.event_id, renamed.event_id, more.event_id]
+
+
 async def test_an_item_and_its_event_are_rolled_back_together(uow_factory: UowFactory) -> None:
     ada = await add_user(uow_factory, "ada")
     async with uow_factory() as uow:

@@ -5,10 +5,12 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from adapters.sqlalchemy.repositories import item_data
 from application.add_item_to_user import AddItemToUser, AddItemToUserCommand
 from application.errors import NotAuthenticated, NotResourceOwner
 from application.events import ITEM_CREATED, Events
 from application.ports import OutboxDestination
+from application.ports.repositories import NEW_ITEM_ID
 from tests.unit.support import add_user, all_items, stored_item
 
 
@@ -95,6 +97,27 @@ async def test_with_events_on_the_item_and_its_created_event_are_one_commit(
         ),
     ]
     assert {m.created_at for m in db.state.outbox.values()} == {T0}
+
+
+async def test_the_created_event_holds_the_data_postgresql_builds_from_the_items_row(
+    db: InMemoryDatabase,
+) -> None:
+    """On PostgreSQL the store builds ``item.created``'s data from the new row when the event
+    holds exactly the row's fields (decision 0059); the event this use case makes does, so the
+    service's hot write takes that statement."""
+    ada = await add_user(db, "ada")
+    add = AddItemToUser(InMemoryUnitOfWork(db), Events(enabled=True))
+
+    added = [
+        await add.execute(AddItemToUserCommand(ada.id, ada.id, "Bike", "red")),
+        await add.execute(AddItemToUserCommand(ada.id, ada.id, "Lamp")),
+    ]
+
+    data = [
+        {k: v for k, v in payload.items() if k != NEW_ITEM_ID}
+        for _, payload, _ in recorded_events(db)
+    ]
+    assert data == [item_data(item) for item in added]
 
 
 async def test_an_item_refused_records_no_event(db: InMemoryDatabase) -> None:
