@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import nats
@@ -22,12 +24,20 @@ from adapters.nats_events import NatsJetStreamPublisher, StreamOptions
 from application.create_user import CreateUserCommand
 from application.events import EVENT_TYPES
 from application.manage_user import ManageUserCommand
-from application.ports import Outbox, OutboxDestination, OutboxStatus
+from application.ports import (
+    CloudEvent,
+    NamedEvent,
+    Outbox,
+    OutboxDestination,
+    OutboxStatus,
+    PublisherUnavailable,
+)
 from entrypoints.container import Container
 from tests.api.helpers import PASSWORD, Account, account, app_client, bearer, log_in
 from tests.api.test_mfa import OffsetClock, enable, mfa_login
 from tests.conftest import build_container
 from tests.support.nats import EventStream, Published, jetstream
+from tests.support.tcp_proxy import tcp_proxy
 
 __all__ = ["jetstream"]  # the fixture
 
@@ -358,6 +368,42 @@ async def test_a_publisher_closed_logs_no_lost_link_and_one_cut_logs_it(
     await client.close()  # the link goes without the publisher closing
     await publisher.close()
     assert lost in caplog.text
+
+
+def named_event(n: int) -> NamedEvent:
+    return NamedEvent(
+        "item.created",
+        CloudEvent(
+            id=str(uuid.uuid4()),
+            type="users-items.item.created",
+            source="/users-items",
+            subject="1",
+            time=datetime.now(UTC),
+            data={"user_id": 1, "item_id": n, "title": "Bike", "description": None},
+        ),
+    )
+
+
+async def test_a_run_whose_acknowledgements_do_not_come_is_reported_unavailable(
+    jetstream: EventStream,
+) -> None:
+    """A link that stays up but silent: the run ends at the publisher's timeout with nothing
+    acknowledged and the broker unavailable, so the relay hands the events back for later."""
+    broker = urlsplit(jetstream.url)
+    async with tcp_proxy(broker.hostname or "127.0.0.1", broker.port or 4222) as proxy:
+        options = StreamOptions(name=jetstream.name, subject_prefix=jetstream.prefix)
+        publisher = NatsJetStreamPublisher(proxy.url, options, timeout_seconds=0.5)
+        await publisher.publish_run([])  # connects and creates the stream through the proxy
+        proxy.hold()
+        try:
+            outcome = await publisher.publish_run([named_event(n) for n in range(3)])
+        finally:
+            proxy.release()
+            await publisher.close()
+
+    assert outcome.acknowledged == 0
+    assert isinstance(outcome.error, PublisherUnavailable)
+    assert "no acknowledgement within 0.5 s" in str(outcome.error)
 
 
 async def test_with_events_off_nothing_is_recorded(container: Container) -> None:

@@ -19,6 +19,8 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.cut_off = False
         self.connections = 0  # accepted and passed on, in all
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     @property
     def url(self) -> str:
@@ -43,6 +45,14 @@ class TcpProxy:
     def restore(self) -> None:
         self.cut_off = False
 
+    def hold(self) -> None:
+        """Keep every connection open but pass nothing on, either way, until ``release``: a
+        link that is up and silent."""
+        self._flowing.clear()
+
+    def release(self) -> None:
+        self._flowing.set()
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.cut_off:
             writer.transport.abort()
@@ -61,6 +71,7 @@ class TcpProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while chunk := await reader.read(65536):
+                await self._flowing.wait()
                 if self.cut_off:
                     break
                 writer.write(chunk)
