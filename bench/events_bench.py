@@ -14,7 +14,8 @@ helpers, on its fresh, seeded database; returns a markdown section.
   alternating, EVENTS_BENCH_ROUNDS rounds (6: even, so that each side runs first as often; the
   second run of a pair is often the faster on this machine). on/off is the median of the
   rounds' own ratios, each of two runs made one after the other; the rps and p99 columns are
-  medians of the runs.
+  medians of the runs, and so is the CPU per request of the service and of the whole machine
+  (/proc: what the events cost, steadier than requests/s on shared cores).
 
 Everything runs at the shipped defaults (only the stream's name and prefix are this run's).
 
@@ -32,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,26 @@ async def _delete_stream(name: str) -> None:
             await client.jetstream(timeout=10).delete_stream(name)
     finally:
         await client.close()
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy so far, over all cores (/proc/stat: everything but
+    idle and iowait)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    busy = user + nice + system + irq + softirq + steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One wrk run and the CPU it cost per request: the service's, and the whole machine's
+    (service, PostgreSQL, wrk, and with events on the worker and the broker)."""
+
+    sample: Any
+    service_ms: float
+    machine_ms: float
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -253,7 +275,7 @@ def events_section(
             "`GET /users/{id}/items?limit=20`": (f"/users/{first_user}/items?limit=20", None),
             "`POST /users/{id}/items`": (f"/users/{first_user}/items", "post_item.lua"),
         }
-        samples: dict[tuple[str, str], list[Any]] = {}
+        samples: dict[tuple[str, str], list[_Run]] = {}
         post_path = hot["`POST /users/{id}/items`"][0]
         with (
             running(
@@ -261,11 +283,23 @@ def events_section(
                 {**service_env, **events_env},
                 on + "/health/live",
                 "events-on",
-            ),
+            ) as on_pid,
             running(
                 [*service_command, str(off_port)], service_env, off + "/health/live", "events-off"
-            ),
+            ) as off_pid,
         ):
+            pids = {on: on_pid, off: off_pid}
+
+            def measured(base: str, path: str, script: str | None) -> _Run:
+                service_before, machine_before = _cpu_seconds(pids[base]), _machine_busy_seconds()
+                sample = wrk(base + path, duration, token, script)
+                requests = max(sample.rps * duration, 1.0)
+                return _Run(
+                    sample,
+                    (_cpu_seconds(pids[base]) - service_before) / requests * 1000,
+                    (_machine_busy_seconds() - machine_before) / requests * 1000,
+                )
+
             # Both services warmed up on every endpoint first (connections, prepared statements).
             for path, script in hot.values():
                 for base in (on, off):
@@ -276,11 +310,13 @@ def events_section(
                 if round_number % 2:
                     order.reverse()
                 for mode, base in order:
-                    sample = wrk(base + post_path, duration, token, "post_item.lua")
-                    samples.setdefault(("`POST /users/{id}/items`", mode), []).append(sample)
+                    run = measured(base, post_path, "post_item.lua")
+                    samples.setdefault(("`POST /users/{id}/items`", mode), []).append(run)
                     print(
                         f"  round {round_number + 1} POST, events {mode:<14} "
-                        f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms",
+                        f"{run.sample.rps:8.0f} rps  p99 {run.sample.p99_ms:6.2f} ms  "
+                        f"CPU/request service {run.service_ms:.3f} ms, "
+                        f"machine {run.machine_ms:.3f} ms",
                         flush=True,
                     )
             with _workers(1, worker_env) as (worker_pid,):
@@ -308,16 +344,19 @@ def events_section(
                         for mode, base in order:
                             cpu_before = _cpu_seconds(worker_pid)
                             broker_before = _cpu_seconds(broker) if broker else 0.0
-                            sample = wrk(base + path, duration, token, script)
+                            run = measured(base, path, script)
+                            sample = run.sample
                             if script and mode == "on":
                                 worker_cpu += _cpu_seconds(worker_pid) - cpu_before
                                 if broker:
                                     broker_cpu += _cpu_seconds(broker) - broker_before
                                 posted += round(sample.rps * duration)
-                            samples.setdefault((label, mode), []).append(sample)
+                            samples.setdefault((label, mode), []).append(run)
                             print(
                                 f"  round {round_number + 1} {label:<36} events {mode:<3} "
-                                f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms",
+                                f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms  "
+                                f"CPU/request service {run.service_ms:.3f} ms, "
+                                f"machine {run.machine_ms:.3f} ms",
                                 flush=True,
                             )
                     _drain(url)  # the worker keeps up between rounds: the next starts even
@@ -350,7 +389,10 @@ def events_section(
             "",
             f"Hot endpoints, events on (with one worker publishing) against off, {rounds} rounds "
             "alternating (each side first in half of them); on/off is the median of the rounds' "
-            "own ratios, the other columns medians of the runs. During the `POST` runs with "
+            "own ratios, the other columns medians of the runs. CPU per request: the service's "
+            "process, and the whole machine's busy time (every process: the service, "
+            "PostgreSQL, wrk, and with events on the worker and nats-server) over the run's "
+            "requests; steadier than requests/s on shared cores. During the `POST` runs with "
             "events on the worker spent "
             f"{live_cpu_ms:.3f} ms of CPU per event it published (its pace: "
             f"`EVENTS_LINGER_SECONDS` {os.environ.get('EVENTS_LINGER_SECONDS', 'default')}), "
@@ -358,8 +400,9 @@ def events_section(
             "The last row is the same load with events on and no worker running (the events wait "
             "in the outbox): what recording alone costs a request.",
             "",
-            "| endpoint | events off rps | events on rps | on/off | p99 off | p99 on |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| endpoint | events off rps | events on rps | on/off | p99 off | p99 on "
+            "| service CPU per request, off / on | machine CPU per request, off / on |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         rows = [(label, "on", "off", label) for label in hot]
         rows.append(
@@ -372,14 +415,22 @@ def events_section(
         )
         for label, mode, baseline, shown in rows:
             offs, ons = samples[(label, baseline)], samples[(label, mode)]
-            off_rps = statistics.median(s.rps for s in offs)
-            on_rps = statistics.median(s.rps for s in ons)
-            ratio = statistics.median(n.rps / f.rps for n, f in zip(ons, offs, strict=True))
-            off_p99 = statistics.median(s.p99_ms for s in offs)
-            on_p99 = statistics.median(s.p99_ms for s in ons)
+
+            def median(runs: list[_Run], figure: Callable[[_Run], float]) -> float:
+                return statistics.median(figure(run) for run in runs)
+
+            ratio = statistics.median(
+                n.sample.rps / f.sample.rps for n, f in zip(ons, offs, strict=True)
+            )
             lines.append(
-                f"| {shown} | {off_rps:,.0f} | {on_rps:,.0f} | {ratio:.2f} | "
-                f"{off_p99:.2f} ms | {on_p99:.2f} ms |"
+                f"| {shown} | {median(offs, lambda r: r.sample.rps):,.0f} | "
+                f"{median(ons, lambda r: r.sample.rps):,.0f} | {ratio:.2f} | "
+                f"{median(offs, lambda r: r.sample.p99_ms):.2f} ms | "
+                f"{median(ons, lambda r: r.sample.p99_ms):.2f} ms | "
+                f"{median(offs, lambda r: r.service_ms):.3f} / "
+                f"{median(ons, lambda r: r.service_ms):.3f} ms | "
+                f"{median(offs, lambda r: r.machine_ms):.3f} / "
+                f"{median(ons, lambda r: r.machine_ms):.3f} ms |"
             )
         return "\n".join(lines) + "\n"
     finally:
