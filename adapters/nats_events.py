@@ -166,8 +166,8 @@ class NatsJetStreamPublisher:
         return error
 
     async def _jetstream(self) -> JetStreamContext:
-        # Connected, stream checked: every run of every pass asks, so without the lock (a
-        # pass's runs queued on it cost the worker 7% of its CPU).
+        # Connected, stream checked: every run of every pass asks, so without the lock (in a
+        # profile of the warm worker, 7% of its samples were in the lock's acquire).
         client, js = self._client, self._js
         if client is not None and js is not None and self._stream_ready and not client.is_closed:
             return js

@@ -64,8 +64,9 @@ _ITEM_DATA_COLUMNS = {
 
 
 def item_data(item: NewItem | Item) -> dict[str, Any]:
-    """``_ITEM_DATA_COLUMNS``'s fields, with ``item``'s values."""
-    return {"user_id": item.owner_id, "title": item.title, "description": item.description}
+    """``_ITEM_DATA_COLUMNS``'s fields, with ``item``'s values (its attributes are the columns'
+    names)."""
+    return {field: getattr(item, column.key) for field, column in _ITEM_DATA_COLUMNS.items()}
 
 
 # The outbox row's values that the statements below send, by column (``_INSERT_ITEM_WITH_ITS_DATA``
