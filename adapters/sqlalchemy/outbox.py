@@ -151,7 +151,16 @@ _RELEASE_MANY = {"array": _release_many(_IDS_ARRAY), "in": _release_many(_IDS_IN
 # ahead of everyone, or heads leased by another worker) does the claim also take the first
 # undelivered row of every key (the grouped pass), so that no key waits behind another's run.
 _WINDOW_PER_HEAD = 10
-_IS_PENDING = outbox.c.status == literal_column("'pending'")
+
+
+def status_literal(status: OutboxStatus) -> Any:
+    """A status as SQL text, not a bind parameter: a partial index (pending, undelivered) serves
+    a prepared statement's generic plan only if its predicate follows from the text. The value
+    is one of ``OutboxStatus``'s own, never a caller's string."""
+    return literal_column(f"'{OutboxStatus(status).value}'")
+
+
+_IS_PENDING = outbox.c.status == status_literal(OutboxStatus.PENDING)
 _DUE_NOW = outbox.c.available_at <= bindparam("now")
 _FIRST_PENDING = (
     select(outbox.c.id, outbox.c.ordering_key, outbox.c.available_at)
@@ -172,7 +181,7 @@ _WINDOW = select(
 _EARLIER = outbox.alias("earlier")
 _NOTHING_EARLIER_UNDELIVERED = ~exists().where(
     _EARLIER.c.ordering_key == _WINDOW.c.ordering_key,
-    _EARLIER.c.status != literal_column("'delivered'"),
+    _EARLIER.c.status != status_literal(OutboxStatus.DELIVERED),
     _EARLIER.c.id < _WINDOW.c.id,
 )
 _WINDOW_HEADS = (
@@ -197,7 +206,7 @@ _UNDELIVERED = outbox.alias("undelivered")
 _FIRST_UNDELIVERED_OF_EACH_KEY = (
     select(func.min(_UNDELIVERED.c.id))
     .where(
-        _UNDELIVERED.c.status != literal_column("'delivered'"),
+        _UNDELIVERED.c.status != status_literal(OutboxStatus.DELIVERED),
         _UNDELIVERED.c.ordering_key.is_not(None),
         _PAST_THE_WINDOW,
     )
@@ -208,7 +217,7 @@ _KEYLESS_PAST_THE_WINDOW = (
     select(_KEYLESS.c.id)
     .where(
         _KEYLESS.c.destination == bindparam("dest"),
-        _KEYLESS.c.status == literal_column("'pending'"),
+        _KEYLESS.c.status == status_literal(OutboxStatus.PENDING),
         _KEYLESS.c.ordering_key.is_(None),
         _KEYLESS.c.available_at <= bindparam("now"),
         _PAST_THE_WINDOW,
@@ -304,13 +313,6 @@ def _message(row: Any) -> OutboxMessage:
         destination=OutboxDestination(row.destination),
         ordering_key=row.ordering_key,
     )
-
-
-def _status_literal(status: OutboxStatus) -> Any:
-    """A status as SQL text, not a bind parameter: a partial index (pending, undelivered) serves
-    a prepared statement's generic plan only if its predicate follows from the text. The value
-    is one of ``OutboxStatus``'s own, never a caller's string."""
-    return literal_column(f"'{OutboxStatus(status).value}'")
 
 
 def _of(destination: OutboxDestination | None) -> list[Any]:
@@ -480,7 +482,7 @@ class SqlAlchemyOutbox:
         result = await self._connection.execute(
             select(func.count())
             .select_from(outbox)
-            .where(outbox.c.status == _status_literal(status), *_of(destination))
+            .where(outbox.c.status == status_literal(status), *_of(destination))
         )
         return int(result.scalar_one())
 
@@ -488,7 +490,7 @@ class SqlAlchemyOutbox:
         result = await self._connection.execute(
             select(func.min(outbox.c.created_at)).where(
                 outbox.c.destination == destination.value,
-                outbox.c.status != _status_literal(OutboxStatus.DELIVERED),
+                outbox.c.status != status_literal(OutboxStatus.DELIVERED),
             )
         )
         oldest: datetime | None = utc(result.scalar_one())

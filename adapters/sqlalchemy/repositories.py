@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.database import SqlTransaction
 from adapters.sqlalchemy.errors import is_foreign_key_violation, translate_integrity_error
-from adapters.sqlalchemy.outbox import NEW_ROW_COLUMNS, SqlAlchemyOutbox, new_row
+from adapters.sqlalchemy.outbox import NEW_ROW_COLUMNS, SqlAlchemyOutbox, new_row, status_literal
 from adapters.sqlalchemy.rows import ITEM_COLUMNS, USER_COLUMNS, item_from_row, user_from_row
 from adapters.sqlalchemy.tables import items, outbox, users
 from adapters.sqlalchemy.unit_of_work import sql_repository
@@ -117,7 +117,7 @@ def _insert_item_with_event(*, data_from_the_row: bool) -> Select[Any]:
     values = {
         **sent,
         "payload": payload,
-        "status": literal_column(f"'{OutboxStatus.PENDING.value}'"),
+        "status": status_literal(OutboxStatus.PENDING),
         "attempts": literal_column("0"),
         "available_at": sent["created_at"],
     }

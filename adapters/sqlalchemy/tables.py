@@ -3,6 +3,8 @@ and tests/integration/test_migrations.py checks that the two agree."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -163,33 +165,29 @@ Index("uq_outbox_event_id", outbox.c.event_id, unique=True)
 # min(id) ... GROUP BY ordering_key. Partial: it never reads a delivered row (docs/decisions/0052,
 # 0057, 0058).
 _UNDELIVERED = outbox.c.status != "delivered"
-Index(
-    "ix_outbox_undelivered_ordering_key_id",
-    outbox.c.ordering_key,
-    outbox.c.id,
-    postgresql_where=_UNDELIVERED,
-    sqlite_where=_UNDELIVERED,
+_PENDING = outbox.c.status == "pending"
+
+
+def _partial_index(name: str, where: Any, *columns: Any) -> Index:
+    """An index of the outbox rows ``where`` holds, on both databases."""
+    return Index(name, *columns, postgresql_where=where, sqlite_where=where)
+
+
+_partial_index(
+    "ix_outbox_undelivered_ordering_key_id", _UNDELIVERED, outbox.c.ordering_key, outbox.c.id
 )
 # The event lag (/metrics): the oldest created_at of a destination's undelivered rows. No index
 # holds available_at, the column a claim's lease moves, so that a lease can be a heap-only (HOT)
 # update, with no new index entry (migration 0009, docs/decisions/0058).
-Index(
+_partial_index(
     "ix_outbox_undelivered_destination_created_at",
+    _UNDELIVERED,
     outbox.c.destination,
     outbox.c.created_at,
-    postgresql_where=_UNDELIVERED,
-    sqlite_where=_UNDELIVERED,
 )
 # The claim's scan of due rows in id order (ORDER BY id LIMIT n): pending rows only, so it never
 # walks through the delivered ones kept until pruning.
-_PENDING = outbox.c.status == "pending"
-Index(
-    "ix_outbox_pending_destination_id",
-    outbox.c.destination,
-    outbox.c.id,
-    postgresql_where=_PENDING,
-    sqlite_where=_PENDING,
-)
+_partial_index("ix_outbox_pending_destination_id", _PENDING, outbox.c.destination, outbox.c.id)
 
 # The second factor (TOTP, RFC 6238): one row per user who started an enrolment. The secret is
 # stored only encrypted (Fernet, MFA_ENCRYPTION_KEY); `last_step` is the newest time step whose
