@@ -27,13 +27,13 @@ FAILED_PASSES_BACKOFF_MAX_SECONDS = 60.0
 
 
 class FailedPasses:
-    """A loop's failed passes in a row: a bug, or a database that answers but refuses the work (a
-    dropped database, a role without rights, a missing migration); not the database or the
+    """A loop's failed passes in a row: a bug, or a database that accepts the connection but
+    refuses the work (not migrated, a role without rights on a table); not the database or the
     broker being away, which have their own answers. The first failure of a run is logged with
     its traceback, the next ones on one line each, and the wait before the next pass doubles from
-    the poll interval up to ``FAILED_PASSES_BACKOFF_MAX_SECONDS``. A worker whose database was
-    dropped logged two tracebacks a second before: 1 MB of log in 30 s, and 65% of a core to
-    render them in the console format (decision 0060)."""
+    the poll interval up to ``FAILED_PASSES_BACKOFF_MAX_SECONDS``. Before, such a worker logged
+    two tracebacks a second: 1 MB of log in 30 s, and 65% of a core to render them in the
+    console format (decision 0060)."""
 
     def __init__(self, what: str, first_wait_seconds: float) -> None:
         self._what = what

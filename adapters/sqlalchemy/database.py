@@ -50,8 +50,12 @@ from application.errors import ApplicationError, StorageUnavailable
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError, OSError, TimeoutError)
 # SQLSTATEs of a server that is going away or not back yet, which asyncpg raises as plain
 # errors: class 08 (connection exception), admin/crash shutdown, "the database system is
-# starting up / shutting down" (57P03), too many connections.
-_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+# starting up / shutting down" (57P03), too many connections. And a server that refuses the
+# connection: no such database (3D000: dropped, renamed, not created yet), class 28 (no such
+# role, a wrong password). Readiness says "unavailable" for those; a request gets a 503, not a
+# 500 with a traceback, and the worker waits as for an outage (decision 0060).
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "3D000"}
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "28")
 
 
 def is_unavailable(error: BaseException) -> bool:
@@ -65,7 +69,7 @@ def is_unavailable(error: BaseException) -> bool:
         if isinstance(current, _UNAVAILABLE + CONNECTION_FAILURES):
             return True
         sqlstate = getattr(current, "sqlstate", None) or ""
-        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
+        if sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES) or sqlstate in _UNAVAILABLE_SQLSTATES:
             return True
         current = getattr(current, "orig", None) or current.__cause__
     return False

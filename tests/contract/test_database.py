@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.database import SqlAlchemyDatabase, fair_admission
@@ -284,6 +286,29 @@ async def test_no_database_is_unavailable_for_reads_and_writes() -> None:
             await SqlAlchemyUserQueries(database).get(1)
         with pytest.raises(StorageUnavailable):
             async with database.shared_connection(), SqlAlchemyUnitOfWork(database) as uow:
+                await uow.repository(UserRepository).get(1)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("refused", ["database", "username"])
+async def test_a_server_that_refuses_the_connection_is_unavailable(
+    postgres_url: str, refused: str
+) -> None:
+    """The server answers, but the connection is refused: no such database (3D000, dropped or
+    misnamed) or no such role (28000). Readiness already says "unavailable"; requests get a
+    503 too, not a 500 with a traceback each, and the worker waits for the database as for an
+    outage (decision 0060)."""
+    server, gone = make_url(postgres_url), f"gone_{os.getpid()}"
+    url = server.set(database=gone) if refused == "database" else server.set(username=gone)
+    engine = create_engine(url.render_as_string(hide_password=False))
+    database = SqlAlchemyDatabase(engine)
+    try:
+        with pytest.raises(StorageUnavailable):
+            await SqlAlchemyUserQueries(database).get(1)
+        with pytest.raises(StorageUnavailable):
+            async with SqlAlchemyUnitOfWork(database) as uow:
                 await uow.repository(UserRepository).get(1)
     finally:
         await engine.dispose()
