@@ -14,8 +14,8 @@ helpers, on its fresh, seeded database; returns a markdown section.
   alternating, EVENTS_BENCH_ROUNDS rounds (6: even, so that each side runs first as often; the
   second run of a pair is often the faster on this machine). on/off is the median of the
   rounds' own ratios, each of two runs made one after the other; the rps and p99 columns are
-  medians of the runs, and so is the CPU per request of the service and of the whole machine
-  (/proc: what the events cost, steadier than requests/s on shared cores).
+  medians of the runs, and so is the CPU per request of the service, of PostgreSQL and of the
+  whole machine (/proc: what the events cost, steadier than requests/s on shared cores).
 
 Everything runs at the shipped defaults (only the stream's name and prefix are this run's).
 
@@ -148,11 +148,13 @@ def _machine_busy_seconds() -> float:
 
 @dataclass(frozen=True)
 class _Run:
-    """One wrk run and the CPU it cost per request: the service's, and the whole machine's
-    (service, PostgreSQL, wrk, and with events on the worker and the broker)."""
+    """One wrk run and the CPU it cost per request: the service's, PostgreSQL's (its processes
+    on this machine) and the whole machine's (service, PostgreSQL, wrk, and with events on the
+    worker and the broker)."""
 
     sample: Any
     service_ms: float
+    database_ms: float
     machine_ms: float
 
 
@@ -187,6 +189,23 @@ def _workers(n: int, env: dict[str, str]) -> Iterator[list[int]]:
                 process.wait()
         for log in logs:
             log.close()
+
+
+def _database_seconds() -> float:
+    """CPU time of the PostgreSQL processes on this machine so far (0 when the server runs
+    elsewhere). A backend that exited since the last reading takes its time with it: the
+    pooled connections of the bench stay, autovacuum's workers come and go."""
+    found = subprocess.run(
+        ["pgrep", "-x", "postgres"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    total = 0.0
+    for pid in found:
+        with suppress(FileNotFoundError, ProcessLookupError):
+            total += _cpu_seconds(int(pid))
+    return total
 
 
 def _broker_pid() -> int | None:
@@ -292,11 +311,13 @@ def events_section(
 
             def measured(base: str, path: str, script: str | None) -> _Run:
                 service_before, machine_before = _cpu_seconds(pids[base]), _machine_busy_seconds()
+                database_before = _database_seconds()
                 sample = wrk(base + path, duration, token, script)
                 requests = max(sample.rps * duration, 1.0)
                 return _Run(
                     sample,
                     (_cpu_seconds(pids[base]) - service_before) / requests * 1000,
+                    (_database_seconds() - database_before) / requests * 1000,
                     (_machine_busy_seconds() - machine_before) / requests * 1000,
                 )
 
@@ -316,7 +337,7 @@ def events_section(
                         f"  round {round_number + 1} POST, events {mode:<14} "
                         f"{run.sample.rps:8.0f} rps  p99 {run.sample.p99_ms:6.2f} ms  "
                         f"CPU/request service {run.service_ms:.3f} ms, "
-                        f"machine {run.machine_ms:.3f} ms",
+                        f"PostgreSQL {run.database_ms:.3f} ms, machine {run.machine_ms:.3f} ms",
                         flush=True,
                     )
             with _workers(1, worker_env) as (worker_pid,):
@@ -356,6 +377,7 @@ def events_section(
                                 f"  round {round_number + 1} {label:<36} events {mode:<3} "
                                 f"{sample.rps:8.0f} rps  p99 {sample.p99_ms:6.2f} ms  "
                                 f"CPU/request service {run.service_ms:.3f} ms, "
+                                f"PostgreSQL {run.database_ms:.3f} ms, "
                                 f"machine {run.machine_ms:.3f} ms",
                                 flush=True,
                             )
@@ -390,9 +412,10 @@ def events_section(
             f"Hot endpoints, events on (with one worker publishing) against off, {rounds} rounds "
             "alternating (each side first in half of them); on/off is the median of the rounds' "
             "own ratios, the other columns medians of the runs. CPU per request: the service's "
-            "process, and the whole machine's busy time (every process: the service, "
-            "PostgreSQL, wrk, and with events on the worker and nats-server) over the run's "
-            "requests; steadier than requests/s on shared cores. During the `POST` runs with "
+            "process, PostgreSQL's processes on this machine, and the whole machine's busy time "
+            "(every process: the service, PostgreSQL, wrk, and with events on the worker and "
+            "nats-server) over the run's requests; steadier than requests/s on shared cores. "
+            "During the `POST` runs with "
             "events on the worker spent "
             f"{live_cpu_ms:.3f} ms of CPU per event it published (its pace: "
             f"`EVENTS_LINGER_SECONDS` {os.environ.get('EVENTS_LINGER_SECONDS', 'default')}), "
@@ -401,8 +424,8 @@ def events_section(
             "in the outbox): what recording alone costs a request.",
             "",
             "| endpoint | events off rps | events on rps | on/off | p99 off | p99 on "
-            "| service CPU per request, off / on | machine CPU per request, off / on |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| CPU per request, off / on: service | PostgreSQL | machine |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         rows = [(label, "on", "off", label) for label in hot]
         rows.append(
@@ -429,6 +452,8 @@ def events_section(
                 f"{median(ons, lambda r: r.sample.p99_ms):.2f} ms | "
                 f"{median(offs, lambda r: r.service_ms):.3f} / "
                 f"{median(ons, lambda r: r.service_ms):.3f} ms | "
+                f"{median(offs, lambda r: r.database_ms):.3f} / "
+                f"{median(ons, lambda r: r.database_ms):.3f} ms | "
                 f"{median(offs, lambda r: r.machine_ms):.3f} / "
                 f"{median(ons, lambda r: r.machine_ms):.3f} ms |"
             )
