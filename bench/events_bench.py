@@ -198,32 +198,32 @@ def _workers(n: int, env: dict[str, str]) -> Iterator[list[int]]:
             log.close()
 
 
-def _database_seconds() -> float:
-    """CPU time of the PostgreSQL processes on this machine so far (0 when the server runs
-    elsewhere). A backend that exited since the last reading takes its time with it: the
-    pooled connections of the bench stay, autovacuum's workers come and go."""
-    found = subprocess.run(
-        ["pgrep", "-x", "postgres"],  # noqa: S607
+def _pids(name: str) -> list[int]:
+    """The processes on this machine named exactly ``name``."""
+    found = subprocess.run(  # noqa: S603 - pgrep, a name of ours
+        ["pgrep", "-x", name],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
     ).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def _database_seconds() -> float:
+    """CPU time of the PostgreSQL processes on this machine so far (0 when the server runs
+    elsewhere). A backend that exited since the last reading takes its time with it: the
+    pooled connections of the bench stay, autovacuum's workers come and go."""
     total = 0.0
-    for pid in found:
+    for pid in _pids("postgres"):
         with suppress(FileNotFoundError, ProcessLookupError):
-            total += _cpu_seconds(int(pid))
+            total += _cpu_seconds(pid)
     return total
 
 
 def _broker_pid() -> int | None:
     """The machine's nats-server, for its CPU (none when the broker runs elsewhere)."""
-    found = subprocess.run(
-        ["pgrep", "-x", "nats-server"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split()
-    return int(found[0]) if len(found) == 1 else None
+    found = _pids("nats-server")
+    return found[0] if len(found) == 1 else None
 
 
 def _drain(url: str, deadline_s: float = 600) -> None:
