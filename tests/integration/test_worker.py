@@ -102,23 +102,24 @@ async def test_a_worker_on_a_database_without_the_schema_logs_one_traceback_and_
     name = f"unmigrated_{os.getpid()}"
     server = make_url(postgres_url)
     admin = await asyncpg.connect(server.set(drivername="postgresql").render_as_string(False))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await _worker_fails_on(server.set(database=name).render_as_string(False), tmp_path)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _worker_fails_on(url: str, tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "OUTBOX_POLL_SECONDS": "0.05", "LOG_FORMAT": "json"}
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": server.set(database=name).render_as_string(False),
+        "OUTBOX_POLL_SECONDS": "0.05",
+        "LOG_FORMAT": "json",
+    }
     log = tmp_path / "worker.log"
 
     def failed_passes() -> list[dict[str, object]]:
         lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
         return [line for line in lines if str(line["event"]).startswith("outbox pass failed")]
 
-    await _run_worker_until(lambda: len(failed_passes()) >= 4, env, tmp_path, log)
+    try:
+        await _run_worker_until(lambda: len(failed_passes()) >= 4, env, tmp_path, log)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
     failed = failed_passes()
     assert ["exception" in line for line in failed[:4]] == [True, False, False, False]

@@ -5,8 +5,6 @@ outage by a backoff. The waits are recorded, not slept. And the loop it runs on:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import uvloop
@@ -15,38 +13,11 @@ from application.publish_events import PublishReport
 from entrypoints import worker
 from entrypoints.settings import Settings
 from entrypoints.worker_cli import event_loop_factory
+from tests.support.worker_loops import Container, ScriptedPasses
 
 BATCH = 10
 LINGER = 0.25
 POLL = 3.0
-
-
-class ScriptedPasses:
-    """``PublishEvents`` whose passes claim the scripted counts; the loop stops after them."""
-
-    def __init__(self, reports: list[PublishReport], stop: asyncio.Event) -> None:
-        self._reports: Iterator[PublishReport] = iter(reports)
-        self._stop = stop
-
-    async def execute(self, should_stop: Any = None) -> PublishReport:
-        report = next(self._reports, None)
-        if report is None:
-            self._stop.set()
-            return PublishReport()
-        return report
-
-
-class Container:
-    def __init__(self, passes: ScriptedPasses) -> None:
-        self._passes = passes
-
-    def settings(self) -> Settings:
-        return Settings(
-            events_batch_size=BATCH, events_linger_seconds=LINGER, outbox_poll_seconds=POLL
-        )
-
-    def publish_events(self) -> ScriptedPasses:
-        return self._passes
 
 
 async def waits_after(reports: list[PublishReport], monkeypatch: pytest.MonkeyPatch) -> list[float]:
@@ -57,7 +28,10 @@ async def waits_after(reports: list[PublishReport], monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(worker, "_wait", record)
     stop = asyncio.Event()
-    container = Container(ScriptedPasses(reports, stop))
+    settings = Settings(
+        events_batch_size=BATCH, events_linger_seconds=LINGER, outbox_poll_seconds=POLL
+    )
+    container = Container(settings, ScriptedPasses(reports, stop, PublishReport()))
     await worker._event_loop(container, stop, worker.WorkerMetrics())  # type: ignore[arg-type]
     assert waited[-1] == POLL  # the last pass, which stops the loop, found nothing
     return waited[:-1]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,54 +15,10 @@ from application.deliver_outbox_messages import DeliveryReport
 from application.publish_events import PublishReport
 from entrypoints import worker
 from entrypoints.settings import Settings
+from tests.support.worker_loops import Container, ScriptedPasses
 
 POLL = 2.0
-
-
-class ScriptedPasses:
-    """A use case whose passes return (or raise) the scripted outcomes; the loop stops after
-    them, on a pass that finds nothing."""
-
-    def __init__(self, outcomes: list[Any], stop: asyncio.Event, idle: Any) -> None:
-        self._outcomes: Iterator[Any] = iter(outcomes)
-        self._stop = stop
-        self._idle = idle
-
-    async def execute(self, should_stop: Any = None) -> Any:
-        outcome = next(self._outcomes, None)
-        if outcome is None:
-            self._stop.set()
-            return self._idle
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-
-class NoPruning:
-    def __init__(self) -> None:
-        self.runs = 0
-
-    async def execute(self) -> int:
-        self.runs += 1
-        return 0
-
-
-class Container:
-    def __init__(self, passes: ScriptedPasses) -> None:
-        self._passes = passes
-        self.pruning = NoPruning()
-
-    def settings(self) -> Settings:
-        return Settings(outbox_poll_seconds=POLL, events_batch_size=10)
-
-    def publish_events(self) -> ScriptedPasses:
-        return self._passes
-
-    def deliver_outbox_messages(self) -> ScriptedPasses:
-        return self._passes
-
-    def prune_outbox(self) -> NoPruning:
-        return self.pruning
+SETTINGS = Settings(outbox_poll_seconds=POLL, events_batch_size=10)
 
 
 async def waits_of_the_event_loop(
@@ -76,7 +31,7 @@ async def waits_of_the_event_loop(
 
     monkeypatch.setattr(worker, "_wait", record)
     stop = asyncio.Event()
-    container = Container(ScriptedPasses(outcomes, stop, PublishReport()))
+    container = Container(SETTINGS, ScriptedPasses(outcomes, stop, PublishReport()))
     await worker._event_loop(container, stop, worker.WorkerMetrics())  # type: ignore[arg-type]
     assert waited[-1] == POLL  # the last pass, which stops the loop, found nothing
     return waited[:-1]
@@ -137,7 +92,7 @@ async def test_the_email_loop_fails_the_same_way_and_prunes_only_once_it_works(
     monkeypatch.setattr(worker, "_wait", record)
     stop = asyncio.Event()
     outcomes: list[Any] = [RuntimeError("smtp bug"), RuntimeError("smtp bug")]
-    container = Container(ScriptedPasses(outcomes, stop, DeliveryReport()))
+    container = Container(SETTINGS, ScriptedPasses(outcomes, stop, DeliveryReport()))
 
     await worker._email_loop(container, stop)  # type: ignore[arg-type]
 
