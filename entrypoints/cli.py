@@ -137,6 +137,9 @@ def serve(
         workers=workers,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # How long an idle kept-alive connection stays open (uvicorn's default, 5 s, unless
+        # set): above a proxy's idle timeout, the proxy is always the one that closes first.
+        timeout_keep_alive=settings.server_keep_alive_seconds,
         # A worker may take more than uvicorn's default 5 s to import the app on a busy host;
         # past this, the supervisor kills and restarts it.
         timeout_worker_healthcheck=30,

@@ -131,3 +131,43 @@ def _live(service: RunningService) -> int:
         return httpx.get(f"{service.base_url}/health/live", timeout=5).status_code
     except httpx.TransportError:
         return 0
+
+
+def _served(sock: socket.socket) -> bytes:
+    """One request on a kept-alive connection, and the start of its answer."""
+    sock.setblocking(True)
+    sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = sock.recv(4096)
+    sock.setblocking(False)
+    return answer
+
+
+def test_an_idle_kept_alive_connection_lasts_the_set_keep_alive(tmp_path: Path) -> None:
+    # Behind a proxy that keeps idle upstream connections for longer than the server, the proxy
+    # may send a request on a connection the server is closing (a 502 for its client): the
+    # setting puts the server's keep-alive above the proxy's. Past uvicorn's own 5 s here.
+    env = {"SERVER_KEEP_ALIVE_SECONDS": "30"}
+    with running_service(tmp_path, env) as service, _connect(service) as sock:
+        assert _served(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(6.5)
+
+        assert not _closed_by_server(sock)
+        assert _served(sock).startswith(b"HTTP/1.1 200")
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_set_keep_alive(
+    tmp_path: Path,
+) -> None:
+    env = {"SERVER_KEEP_ALIVE_SECONDS": "0.5"}
+    with running_service(tmp_path, env) as service, _connect(service) as sock:
+        assert _served(sock).startswith(b"HTTP/1.1 200")
+        closed = False
+
+        def look() -> None:
+            nonlocal closed
+            closed = _closed_by_server(sock)
+
+        # Well before uvicorn's own 5 s would close it.
+        _wait_until(lambda: closed, deadline_s=3, tick=look)
+
+        assert closed

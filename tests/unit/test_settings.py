@@ -150,9 +150,15 @@ def test_the_account_ceiling_cannot_be_below_the_pair_limit(
 def test_the_server_guards_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERVER_HEADER_TIMEOUT_SECONDS", "2.5")
     monkeypatch.setenv("SERVER_MAX_CONNECTIONS", "64")
+    monkeypatch.setenv("SERVER_KEEP_ALIVE_SECONDS", "75")
 
     assert settings().server_header_timeout_seconds == 2.5
     assert settings().server_max_connections == 64
+    assert settings().server_keep_alive_seconds == 75
+
+
+def test_an_idle_connection_is_kept_for_uvicorns_five_seconds_unless_set() -> None:
+    assert settings().server_keep_alive_seconds == 5
 
 
 @pytest.mark.parametrize(
