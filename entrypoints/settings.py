@@ -123,9 +123,9 @@ class Settings(BaseSettings):
     # The HTTP server: slow clients and file descriptors.
     server_header_timeout_seconds: float = Field(default=10.0, gt=0)
     server_max_connections: int = Field(default=1000, ge=1)
-    server_keep_alive_seconds: float = Field(
-        default=5.0,
-        gt=0,
+    server_keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
         description="an idle kept-alive connection is closed after this; behind a proxy, "
         "set it above the proxy's idle timeout for its upstream connections (decision 0062)",
     )
