@@ -16,6 +16,11 @@ helpers, on its fresh, seeded database; returns a markdown section.
   rounds' own ratios, each of two runs made one after the other; the rps and p99 columns are
   medians of the runs, and so is the CPU per request of the service, of PostgreSQL and of the
   whole machine (/proc: what the events cost, steadier than requests/s on shared cores).
+- A control: the events-off service alone, its items' insert made to cost PostgreSQL (a
+  trigger's PL/pgSQL loop, for the titles of bench/post_item_burning.lua) about the CPU that
+  events cost it per ``POST`` in the rounds above with the worker publishing, against the same
+  load without; the service's own work is unchanged. What it costs the service's requests/s is
+  what the machine takes from the service for work done beside it (decision 0063).
 
 Everything runs at the shipped defaults (only the stream's name and prefix are this run's).
 
@@ -51,6 +56,7 @@ BIN = Path(sys.executable).parent
 BENCH_DIR = Path(__file__).resolve().parent
 
 Wrk = Callable[..., Any]  # run.wrk(url, seconds, token, script) -> Sample
+POST = "`POST /users/{id}/items`"
 Running = Callable[[list[str], dict[str, str], str, str], AbstractContextManager[int]]
 
 
@@ -141,6 +147,85 @@ async def _delete_stream(name: str) -> None:
             await client.jetstream(timeout=10).delete_stream(name)
     finally:
         await client.close()
+
+
+# The control (``_burning``): a trigger on the items table that makes PostgreSQL spend CPU on the
+# rows whose title is BURN_TITLE (bench/post_item_burning.lua), and no other work.
+BURN_TITLE = "PostgreSQL burns"
+_BURN_TURNS_CALIBRATION = 2_000_000
+
+
+async def _turn_seconds(url: str, busy: Callable[[], Any]) -> float:
+    """CPU seconds one turn of the control's PL/pgSQL loop costs a server process, measured
+    while ``busy()`` loads the machine as the control's runs will (a turn is dearer on a busy
+    machine than on a quiet one): the backend's utime + stime when the server is on this machine,
+    else the call's wall time."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            """
+            CREATE FUNCTION bench_burn(turns int) RETURNS void LANGUAGE plpgsql AS $$
+            DECLARE total bigint := 0;
+            BEGIN FOR turn IN 1..turns LOOP total := total + turn; END LOOP; END $$
+            """
+        )
+        backend: int = await connection.fetchval("SELECT pg_backend_pid()")
+        local = backend in _pids("postgres")
+        load = asyncio.get_running_loop().run_in_executor(None, busy)
+        await asyncio.sleep(1)  # the load under way
+        cpu_before, wall_before = (_cpu_seconds(backend) if local else 0.0), time.perf_counter()
+        await connection.execute("SELECT bench_burn($1)", _BURN_TURNS_CALIBRATION)
+        spent = _cpu_seconds(backend) - cpu_before if local else time.perf_counter() - wall_before
+        await load
+        return spent / _BURN_TURNS_CALIBRATION
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def _burning(url: str, turns: int) -> Iterator[Callable[[int], None]]:
+    """The control's trigger, for as long as the block lasts (then dropped with its functions);
+    yields a setter of the turns each burning insert costs."""
+
+    async def run(*statements: str) -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            for statement in statements:
+                await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    def set_turns(turns: int) -> None:
+        asyncio.run(
+            run(
+                f"""
+                CREATE OR REPLACE FUNCTION bench_burn_on_insert() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.title = '{BURN_TITLE}' THEN PERFORM bench_burn({int(turns)}); END IF;
+                    RETURN NEW;
+                END $$
+                """
+            )
+        )
+
+    set_turns(turns)
+    asyncio.run(
+        run(
+            "CREATE TRIGGER bench_burn BEFORE INSERT ON items "
+            "FOR EACH ROW EXECUTE FUNCTION bench_burn_on_insert()"
+        )
+    )
+    try:
+        yield set_turns
+    finally:
+        asyncio.run(
+            run(
+                "DROP TRIGGER bench_burn ON items",
+                "DROP FUNCTION bench_burn_on_insert()",
+                "DROP FUNCTION bench_burn(int)",
+            )
+        )
 
 
 def _machine_busy_seconds() -> float:
@@ -299,10 +384,10 @@ def events_section(
         hot = {
             "`GET /users/{id}`": (f"/users/{first_user}", None),
             "`GET /users/{id}/items?limit=20`": (f"/users/{first_user}/items?limit=20", None),
-            "`POST /users/{id}/items`": (f"/users/{first_user}/items", "post_item.lua"),
+            POST: (f"/users/{first_user}/items", "post_item.lua"),
         }
         samples: dict[tuple[str, str], list[_Run]] = {}
-        post_path = hot["`POST /users/{id}/items`"][0]
+        post_path = hot[POST][0]
         with (
             running(
                 [*service_command, str(on_port)],
@@ -339,7 +424,7 @@ def events_section(
                     order.reverse()
                 for mode, base in order:
                     run = measured(base, post_path, "post_item.lua")
-                    samples.setdefault(("`POST /users/{id}/items`", mode), []).append(run)
+                    samples.setdefault((POST, mode), []).append(run)
                     print(
                         f"  round {round_number + 1} POST, events {mode:<14} "
                         f"{run.sample.rps:8.0f} rps  p99 {run.sample.p99_ms:6.2f} ms  "
@@ -392,6 +477,62 @@ def events_section(
                 live_cpu_ms = worker_cpu / max(posted, 1) * 1000
                 broker_cpu_ms = broker_cpu / max(posted, 1) * 1000
 
+            # 4. The control: events off, no worker, and PostgreSQL made to spend per POST the
+            # CPU that events cost it in the POST rounds with the worker publishing; nothing else
+            # changes. What requests/s that costs is what this machine takes from the service
+            # for PostgreSQL's work beside it, whoever writes the code.
+            def database_ms_more(mode: str, baseline: str) -> float:
+                return statistics.median(
+                    more.database_ms - paired.database_ms
+                    for more, paired in zip(
+                        samples[(POST, mode)], samples[(POST, baseline)], strict=True
+                    )
+                )
+
+            recording_database_ms = database_ms_more("unpublished", "off, no worker")
+            events_database_ms = database_ms_more("on", "off")
+            turn_seconds = asyncio.run(
+                _turn_seconds(url, lambda: wrk(off + post_path, 4, token, "post_item.lua"))
+            )
+            turns = max(1, round(events_database_ms / 1000 / turn_seconds))
+            with _burning(url, turns) as set_turns:
+                # A pair of runs to correct the estimate (a turn costs more inside the requests'
+                # load than alone): the turns scaled by what the pair's burning run burned.
+                plain = measured(off, post_path, "post_item.lua")
+                burning = measured(off, post_path, "post_item_burning.lua")
+                burned_first_ms = max(burning.database_ms - plain.database_ms, 0.001)
+                scale = min(4.0, max(0.25, events_database_ms / burned_first_ms))
+                print(
+                    f"  control: {turns:,} turns burned {burned_first_ms * 1000:.0f} us per POST "
+                    f"against {events_database_ms * 1000:.0f} us: x{scale:.2f}",
+                    flush=True,
+                )
+                turns = max(1, round(turns * scale))
+                set_turns(turns)
+                for round_number in range(rounds):
+                    order = [("control, plain", "post_item.lua")]
+                    order.append(("control, burning", "post_item_burning.lua"))
+                    if round_number % 2:
+                        order.reverse()
+                    for mode, script in order:
+                        run = measured(off, post_path, script)
+                        samples.setdefault((POST, mode), []).append(run)
+                        print(
+                            f"  round {round_number + 1} POST, {mode:<16} "
+                            f"{run.sample.rps:8.0f} rps  CPU/request service "
+                            f"{run.service_ms:.3f} ms, PostgreSQL {run.database_ms:.3f} ms, "
+                            f"machine {run.machine_ms:.3f} ms",
+                            flush=True,
+                        )
+            burned_ms = statistics.median(
+                burning.database_ms - plain.database_ms
+                for burning, plain in zip(
+                    samples[(POST, "control, burning")],
+                    samples[(POST, "control, plain")],
+                    strict=True,
+                )
+            )
+
         lines += [
             "## Events (NATS JetStream through the outbox)",
             "",
@@ -428,20 +569,28 @@ def events_section(
             f"{live_cpu_ms:.3f} ms of CPU per event it published (its pace: "
             f"`EVENTS_LINGER_SECONDS` {os.environ.get('EVENTS_LINGER_SECONDS', 'default')}), "
             f"and the machine's nats-server {broker_cpu_ms:.3f} ms. "
-            "The last row is the same load with events on and no worker running (the events wait "
-            "in the outbox): what recording alone costs a request.",
+            "The `POST`, no worker row is the same load with events on and no worker running (the "
+            "events wait in the outbox): what recording alone costs a request. The last row is a "
+            "control, on the events-off service alone: every item's insert made to cost "
+            f"PostgreSQL {burned_ms * 1000:.0f} us more CPU (a trigger's loop, "
+            f"{turns:,} turns; events cost it {events_database_ms * 1000:.0f} us per `POST` "
+            f"with the worker publishing, recording alone {recording_database_ms * 1000:.0f} "
+            "us), the service's own work unchanged; its on/off is burning against plain. "
+            "What that costs the service is what this machine takes from it for work done "
+            "beside it, whoever writes that work (decision 0063).",
             "",
             "| endpoint | events off rps | events on rps | on/off | p99 off | p99 on "
             "| CPU per request, off / on: service | PostgreSQL | machine |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         rows = [(label, "on", "off", label) for label in hot]
+        rows.append((POST, "unpublished", "off, no worker", "`POST`, no worker running"))
         rows.append(
             (
-                "`POST /users/{id}/items`",
-                "unpublished",
-                "off, no worker",
-                "`POST`, no worker running",
+                POST,
+                "control, burning",
+                "control, plain",
+                "control: `POST`, events off, PostgreSQL burning",
             )
         )
         for label, mode, baseline, shown in rows:
