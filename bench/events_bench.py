@@ -498,9 +498,9 @@ def events_section(
             with _burning(url, turns) as set_turns:
                 # A pair of runs to correct the estimate (a turn costs more inside the requests'
                 # load than alone): the turns scaled by what the pair's burning run burned.
-                plain = measured(off, post_path, "post_item.lua")
-                burning = measured(off, post_path, "post_item_burning.lua")
-                burned_first_ms = max(burning.database_ms - plain.database_ms, 0.001)
+                plain_run = measured(off, post_path, "post_item.lua")
+                burning_run = measured(off, post_path, "post_item_burning.lua")
+                burned_first_ms = max(burning_run.database_ms - plain_run.database_ms, 0.001)
                 scale = min(4.0, max(0.25, events_database_ms / burned_first_ms))
                 print(
                     f"  control: {turns:,} turns burned {burned_first_ms * 1000:.0f} us per POST "
@@ -524,14 +524,7 @@ def events_section(
                             f"machine {run.machine_ms:.3f} ms",
                             flush=True,
                         )
-            burned_ms = statistics.median(
-                burning.database_ms - plain.database_ms
-                for burning, plain in zip(
-                    samples[(POST, "control, burning")],
-                    samples[(POST, "control, plain")],
-                    strict=True,
-                )
-            )
+            burned_ms = database_ms_more("control, burning", "control, plain")
 
         lines += [
             "## Events (NATS JetStream through the outbox)",
