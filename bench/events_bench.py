@@ -156,19 +156,12 @@ _BURN_TURNS_CALIBRATION = 2_000_000
 
 
 async def _turn_seconds(url: str, busy: Callable[[], Any]) -> float:
-    """CPU seconds one turn of the control's PL/pgSQL loop costs a server process, measured
-    while ``busy()`` loads the machine as the control's runs will (a turn is dearer on a busy
-    machine than on a quiet one): the backend's utime + stime when the server is on this machine,
-    else the call's wall time."""
+    """Inside ``_burning``: CPU seconds one turn of the control's PL/pgSQL loop costs a server
+    process, measured while ``busy()`` loads the machine as the control's runs will (a turn is
+    dearer on a busy machine than on a quiet one): the backend's utime + stime when the server is
+    on this machine, else the call's wall time."""
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute(
-            """
-            CREATE FUNCTION bench_burn(turns int) RETURNS void LANGUAGE plpgsql AS $$
-            DECLARE total bigint := 0;
-            BEGIN FOR turn IN 1..turns LOOP total := total + turn; END LOOP; END $$
-            """
-        )
         backend: int = await connection.fetchval("SELECT pg_backend_pid()")
         local = backend in _pids("postgres")
         load = asyncio.get_running_loop().run_in_executor(None, busy)
@@ -183,9 +176,9 @@ async def _turn_seconds(url: str, busy: Callable[[], Any]) -> float:
 
 
 @contextmanager
-def _burning(url: str, turns: int) -> Iterator[Callable[[int], None]]:
-    """The control's trigger, for as long as the block lasts (then dropped with its functions);
-    yields a setter of the turns each burning insert costs."""
+def _burning(url: str) -> Iterator[Callable[[int], None]]:
+    """The control's loop and trigger, for as long as the block lasts (then dropped); yields a
+    setter of the turns each burning insert costs (none at first)."""
 
     async def run(*statements: str) -> None:
         connection = await asyncpg.connect(url)
@@ -209,7 +202,16 @@ def _burning(url: str, turns: int) -> Iterator[Callable[[int], None]]:
             )
         )
 
-    set_turns(turns)
+    asyncio.run(
+        run(
+            """
+            CREATE FUNCTION bench_burn(turns int) RETURNS void LANGUAGE plpgsql AS $$
+            DECLARE total bigint := 0;
+            BEGIN FOR turn IN 1..turns LOOP total := total + turn; END LOOP; END $$
+            """
+        )
+    )
+    set_turns(0)
     asyncio.run(
         run(
             "CREATE TRIGGER bench_burn BEFORE INSERT ON items "
@@ -491,11 +493,12 @@ def events_section(
 
             recording_database_ms = database_ms_more("unpublished", "off, no worker")
             events_database_ms = database_ms_more("on", "off")
-            turn_seconds = asyncio.run(
-                _turn_seconds(url, lambda: wrk(off + post_path, 4, token, "post_item.lua"))
-            )
-            turns = max(1, round(events_database_ms / 1000 / turn_seconds))
-            with _burning(url, turns) as set_turns:
+            with _burning(url) as set_turns:
+                turn_seconds = asyncio.run(
+                    _turn_seconds(url, lambda: wrk(off + post_path, 4, token, "post_item.lua"))
+                )
+                turns = max(1, round(events_database_ms / 1000 / turn_seconds))
+                set_turns(turns)
                 # A pair of runs to correct the estimate (a turn costs more inside the requests'
                 # load than alone): the turns scaled by what the pair's burning run burned.
                 plain_run = measured(off, post_path, "post_item.lua")

@@ -31,12 +31,12 @@ async def test_fifty_clients_for_a_minute_get_no_server_error(
     # A connection for every client: this soak looks for errors and leaks under sustained load,
     # not for the pool's back-pressure (a 503 after DB_POOL_TIMEOUT on a starved 2-core box).
     api = serve(users_items, plain_url(cluster), DB_POOL_SIZE="25", DB_MAX_OVERFLOW="25")
-    # Drop idle connections well before uvicorn does (its keep-alive timeout is 5 s): otherwise a
-    # request sent on a connection the server is closing fails on the client side (a reset:
-    # httpx's ReadError). The client's idle clock starts when it has read a response, the
-    # server's when it wrote it; in the full suite the client's loop can read late, and with a
-    # 2 s expiry two CI runs of 2026-12-06 met one or two resets in 28,000 requests (never in
-    # five runs of the soak alone). 1 s leaves the race 4 s of margin.
+    # Drop idle connections well before the server does (SERVER_KEEP_ALIVE_SECONDS, 5 s by
+    # default, decision 0062): otherwise a request sent on a connection the server is closing
+    # fails on the client side (a reset: httpx's ReadError). The client's idle clock starts when
+    # it has read a response, the server's when it wrote it; in the full suite the client's loop
+    # can read late, and with a 2 s expiry two CI runs of 2026-12-06 met one or two resets in
+    # 28,000 requests (never in five runs of the soak alone). 1 s leaves the race 4 s of margin.
     limits = httpx.Limits(
         max_connections=CLIENTS, max_keepalive_connections=CLIENTS, keepalive_expiry=1
     )
